@@ -240,7 +240,7 @@ def _gaussian(sigma, size):
 
 
 def blur(x, r):
-    return _separable(x, _gaussian(r.uniform(0, 0.1, 1.5), 7))
+    return _separable(x, _gaussian(r.uniform(0, 0.1, 1.5), 7)).clamp(0, 1)  # rounding: 1 + 1e-7
 
 
 def noise(x, r):

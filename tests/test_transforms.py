@@ -1,0 +1,162 @@
+"""Each transformation against the torchvision/PIL operation of the same name (SPEC section 2),
+given the same parameters, plus the probabilities and object-only semantics."""
+import numpy as np
+import pytest
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+
+import data
+
+S = 32
+
+
+def canvases(n=8):
+    """Object canvases (n, 4, S, S): real RGBA content with soft edges and patterns."""
+    return data._object_canvases("procedural", S, torch.device("cpu"))[:n].clone()
+
+
+def rgb(n=8):
+    return torch.rand(n, 3, S, S, generator=torch.Generator().manual_seed(0))
+
+
+def rand(n, salt=1):
+    return data.Rand(data._mix(torch.arange(n) ^ salt))
+
+
+def per_sample(fn, x, *params):
+    return torch.stack([fn(x[i], *(p[i].item() for p in params)) for i in range(len(x))])
+
+
+def test_names_follow_the_spec():
+    assert data.TRANSFORMS == [
+        "translate", "rotate", "scale", "v_flip", "h_flip", "shear",
+        "hue", "brightness", "grayscale", "posterize", "invert", "sharpen",
+        "blur", "noise", "pixelate", "elastic", "erasing", "contrast"]
+    assert data.CATEGORIES == {"geometric": data.TRANSFORMS[:6], "photometric": data.TRANSFORMS[6:12],
+                               "corruption": data.TRANSFORMS[12:]}
+    assert data.parse_transforms("geometric,hue") == data.TRANSFORMS[:6] + ["hue"]
+    assert data.parse_transforms("none") == []
+
+
+@pytest.mark.parametrize("name", ["rotate", "scale", "shear"])
+def test_affine_matches_torchvision(name):
+    x, r = canvases(), rand(8)
+    out = getattr(data, name)(x, r)
+    if name == "rotate":
+        angle = r.uniform(0, 0, 360)
+        ref = per_sample(TF.rotate, x, angle)
+    elif name == "scale":
+        s = r.uniform(0, 0.4, 1.0)
+        ref = per_sample(lambda im, s: TF.affine(im, 0.0, [0, 0], s, [0.0, 0.0]), x, s)
+    else:
+        sx, sy = r.uniform(0, -50, 50), r.uniform(1, -50, 50)
+        ref = per_sample(lambda im, a, b: TF.affine(im, 0.0, [0, 0], 1.0, [a, b]), x, sx, sy)
+    assert not torch.equal(out, x)
+    # nearest sampling: only pixels whose source lies on a rounding boundary may differ
+    assert (out == ref).all(1).float().mean() > 0.995
+
+
+def test_translate_moves_the_object_box_anywhere_it_fits():
+    x, r = canvases(8).repeat(50, 1, 1, 1), rand(400)
+    out = data.translate(x, r)
+    occupied = x[:, 3] > 0
+    dy = data._bbox_shift(occupied.any(2), r, 0)
+    dx = data._bbox_shift(occupied.any(1), r, 1)
+    ref = per_sample(lambda im, a, b: TF.affine(im, 0.0, [int(a), int(b)], 1.0, [0.0, 0.0]), x, dx, dy)
+    assert torch.equal(out, ref)
+    assert torch.allclose(out[:, 3].sum((1, 2)), x[:, 3].sum((1, 2)))  # never cut off
+    top = (out[:, 3] > 0).any(2).float().argmax(1)
+    height = occupied.any(2).sum(1)
+    assert top.min() == 0 and (top + height).max() == S  # both extremes are reached
+
+
+def test_flips_and_pixelwise_ops_match_torchvision():
+    x, c = rgb(), canvases()
+    r = rand(8)
+    assert torch.equal(data.v_flip(c, r), TF.vflip(c))
+    assert torch.equal(data.h_flip(c, r), TF.hflip(c))
+    assert torch.equal(data.invert(x, r), TF.invert(x))
+    assert torch.allclose(data.grayscale(x, r), TF.rgb_to_grayscale(x, 3), atol=1e-6)
+    q = (x * 255).round()
+    assert torch.equal(data.posterize(q / 255, r) * 255, TF.posterize(q.byte(), 1).float())
+
+
+@pytest.mark.parametrize("name,low,high,ref", [
+    ("hue", -0.5, 0.5, TF.adjust_hue),
+    ("brightness", 0, 2, TF.adjust_brightness),
+    ("contrast", 0, 2, TF.adjust_contrast),
+])
+def test_color_jitter_matches_torchvision(name, low, high, ref):
+    x, r = rgb(), rand(8)
+    factor = r.uniform(0, low, high)
+    out = getattr(data, name)(x, r)
+    assert torch.allclose(out, per_sample(ref, x, factor), atol=1e-5)
+    assert factor.min() >= low and factor.max() < high
+
+
+def test_sharpen_matches_torchvision_per_channel():
+    x, r = canvases(), rand(8)
+    ref = torch.cat([TF.adjust_sharpness(x[:, :3], 7), TF.adjust_sharpness(x[:, 3:], 7)], 1)
+    assert torch.allclose(data.sharpen(x, r), ref, atol=1e-5)
+
+
+def test_blur_matches_torchvision():
+    x, r = canvases(), rand(8)
+    sigma = r.uniform(0, 0.1, 1.5)
+    ref = per_sample(lambda im, s: TF.gaussian_blur(im, [7, 7], [s, s]), x, sigma)
+    assert torch.allclose(data.blur(x, r), ref, atol=1e-5)
+
+
+def test_pixelate_matches_pil_box_then_nearest():
+    x, r = canvases(4), rand(4)
+    ref = torch.stack([torch.stack([
+        torch.from_numpy(np.array(Image.fromarray(ch.numpy(), "F")
+                                    .resize((9, 9), Image.BOX).resize((S, S), Image.NEAREST)))
+        for ch in im]) for im in x])
+    assert torch.allclose(data.pixelate(x, r), ref, atol=1e-5)
+
+
+def test_elastic_matches_torchvision_given_the_same_field():
+    x, r = canvases(4), rand(4)
+    field = r.pixels(0, 2, S, S) * 2 - 1  # the uniform [-1, 1) field the transform draws
+    ref = []
+    for im, f in zip(x, field):
+        disp = TF.gaussian_blur(f[:, None], [41, 41], [5.0, 5.0]) * 150 / S  # (2, 1, S, S)
+        ref.append(TF.elastic_transform(im, disp.permute(1, 2, 3, 0)))
+    assert torch.allclose(data.elastic(x, r), torch.stack(ref), atol=1e-4)
+
+
+def test_erasing_matches_torchvision():
+    x, r = canvases(), rand(8)
+    i, j = r.integers(0, S - 14 + 1), r.integers(1, S - 14 + 1)
+    ref = per_sample(lambda im, a, b: TF.erase(im, int(a), int(b), 14, 14, torch.tensor(0.0)), x, i, j)
+    assert torch.equal(data.erasing(x, r), ref)
+
+
+def test_noise_adds_clipped_standard_normal():
+    x = torch.zeros(64, 3, S, S)
+    added = data.noise(x, rand(64))
+    # E[clip(N(0, 1), 0, 1)] = phi(0) - phi(1) + P(Z > 1) = 0.3156; half the values stay 0
+    assert abs(added.mean().item() - 0.3156) < 0.01
+    assert abs((added == 0).float().mean().item() - 0.5) < 0.01
+    assert data.noise(torch.ones(4, 3, S, S), rand(4)).max() == 1
+
+
+@pytest.mark.parametrize("name", data.TRANSFORMS)
+def test_probability_and_what_each_transformation_touches(name):
+    t = data.REGISTRY[name]
+    x = canvases(8).repeat(100, 1, 1, 1)
+    out = data.apply(name, x, rand(len(x), salt=7))
+    changed = (out != x).flatten(1).any(1).float().mean().item()
+    # a few draws are an identity at 32 x 32 (scale factor near 1, a zero shift)
+    assert t.p - 0.1 < changed < t.p + 0.07, f"{name}: changed {changed:.2f} of samples, p = {t.p}"
+    if t.rgb:  # photometric-style ops keep the original alpha
+        assert torch.equal(out[:, 3], x[:, 3])
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_transformations_run_on_an_empty_choice():
+    x = canvases(1)
+    for name in data.TRANSFORMS:
+        assert data.apply(name, x, rand(1, salt=3)).shape == x.shape
