@@ -9,348 +9,35 @@ Everything is batched tensor code, on CPU or CUDA, and sample i is a pure functi
 
 writes a labelled 8 x 8 grid in about two seconds on a laptop CPU. Objects and backgrounds
 are procedural by default; `--objects DIR --backgrounds DIR` (or SI_SCORE_DIR) reads SI-Score
-images instead. Adding a transformation is one function plus one line in REGISTRY.
+images instead. The transformations themselves live in transforms.py.
 """
 import argparse
 import math
 import os
 import sys
-import zlib
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
+from transforms import (
+    CATEGORIES,
+    REGISTRY,
+    TRANSFORMS,
+    Rand,
+    apply_,
+    hash32,
+    hash_key,
+    hsv_to_rgb,
+    parse_transforms,
+)
+
+__all__ = ["CATEGORIES", "REGISTRY", "TRANSFORMS", "generate", "parse_transforms"]
+
 N_OBJECTS = 61  # procedural and random objects, as many as SI-Score has
 N_BACKGROUNDS = 867
 SPLITS = ("train", "val", "test")
-
-# ----------------------------------------------------------------------------------------
-# Counter-based randomness: every number is a hash of (key, sample index, stream), so a
-# sample never depends on its batch, the worker count or what was generated before it.
-
-M32 = 0xFFFFFFFF
-
-
-def _mul32(x, c):
-    # x * c mod 2^32 in 16-bit halves, so int64 tensors never overflow
-    return (x * (c & 0xFFFF) + (((x * (c >> 16)) & 0xFFFF) << 16)) & M32
-
-
-def _mix(x):
-    # lowbias32 (C. Wellons): a good 32-bit integer hash; works on ints and int64 tensors
-    x = x ^ (x >> 16)
-    x = _mul32(x, 0x7FEB352D)
-    x = x ^ (x >> 15)
-    x = _mul32(x, 0x846CA68B)
-    return x ^ (x >> 16)
-
-
-def _key(*parts):
-    """Fold ints and strings into one 32-bit key (crc32 for strings: stable across runs)."""
-    h = 0x9E3779B9
-    for p in parts:
-        p = zlib.crc32(p.encode()) if isinstance(p, str) else p
-        h = _mix(h ^ (p & M32))
-    return h
-
-
-class Rand:
-    """Per-sample random numbers: `keys` holds one 32-bit key per sample (an int64 tensor)."""
-
-    def __init__(self, keys):
-        self.keys = keys
-
-    def __getitem__(self, mask):
-        return Rand(self.keys[mask])
-
-    def _bits(self, stream):
-        return _mix(self.keys ^ _key(*stream if isinstance(stream, tuple) else (stream,)))
-
-    def uniform(self, stream, low=0.0, high=1.0):
-        u = (self._bits(stream) >> 8).float() * 2.0**-24  # 24 bits: exact in float32, [0, 1)
-        return low + (high - low) * u
-
-    def integers(self, stream, high):
-        """Uniform integers in [0, high); high may be a per-sample tensor."""
-        return (self.uniform(stream) * high).long()
-
-    def pixels(self, stream, *shape):
-        """(B, *shape) uniform [0, 1) numbers, one per element."""
-        pos = torch.arange(math.prod(shape), device=self.keys.device).view(1, *shape)
-        bits = _mix(self._bits(stream).view(-1, *[1] * len(shape)) ^ _mix(pos))
-        return (bits >> 8).float() * 2.0**-24
-
-    def normal(self, stream, *shape):
-        u1, u2 = self.pixels((stream, 1), *shape), self.pixels((stream, 2), *shape)
-        return torch.sqrt(-2 * torch.log1p(-u1)) * torch.cos(2 * math.pi * u2)  # Box-Muller
-
-
-# ----------------------------------------------------------------------------------------
-# The 18 transformations. Each takes x, a float (B, C, S, S) batch in [0, 1], and r, a Rand,
-# and returns the transformed batch. "obj" ones get the RGBA canvas, so alpha moves with the
-# object; "rgb" ones get the RGB channels (transparent pixels are black) and alpha is kept.
-# Geometric ones use nearest interpolation, torchvision's default for RandomRotation/Affine.
-
-
-def _shift(x, dx, dy):
-    """Move each image by integer (dx, dy) pixels, filling with zeros (transparent)."""
-    B, C, S, _ = x.shape
-    ar = torch.arange(S, device=x.device)
-    ys, xs = ar - dy[:, None], ar - dx[:, None]  # source row/column of each output pixel
-    inside = ((ys >= 0) & (ys < S))[:, :, None] & ((xs >= 0) & (xs < S))[:, None, :]
-    src = ys.clamp(0, S - 1)[:, :, None] * S + xs.clamp(0, S - 1)[:, None, :]  # (B, S, S)
-    out = x.flatten(2).gather(2, src.view(B, 1, -1).expand(B, C, -1)).view_as(x)
-    return out * inside[:, None]
-
-
-def _affine(x, angle, scale, shear_x, shear_y):
-    """Batched torchvision F.affine (inverse matrix about the centre, nearest, zero fill);
-    angles in degrees, per-sample (B,) tensors."""
-    B, C, S, _ = x.shape
-    rot, sx, sy = (torch.deg2rad(t.double()) for t in (angle, shear_x, shear_y))
-    a = torch.cos(rot - sy) / torch.cos(sy)
-    b = -torch.cos(rot - sy) * torch.tan(sx) / torch.cos(sy) - torch.sin(rot)
-    c = torch.sin(rot - sy) / torch.cos(sy)
-    d = -torch.sin(rot - sy) * torch.tan(sx) / torch.cos(sy) + torch.cos(rot)
-    inv = torch.stack([d, -b, -c, a], 1) / (scale.double()[:, None] * 0.5 * S)  # (B, 4)
-    inv = inv.float()
-    pos = torch.arange(S, device=x.device) - S / 2 + 0.5  # pixel centres about the centre
-    gx = inv[:, 0, None, None] * pos[None, None, :] + inv[:, 1, None, None] * pos[None, :, None]
-    gy = inv[:, 2, None, None] * pos[None, None, :] + inv[:, 3, None, None] * pos[None, :, None]
-    grid = torch.stack([gx, gy], -1)  # (B, S, S, 2) in grid_sample's [-1, 1] coordinates
-    return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
-
-
-def _bbox_shift(present, r, stream):
-    """Random shift moving the occupied span of `present` (B, S) anywhere inside [0, S)."""
-    S = present.shape[1]
-    first = present.float().argmax(1)
-    last = S - 1 - present.flip(1).float().argmax(1)
-    span = (last - first + 1).clamp(min=1)
-    return r.integers(stream, S - span + 1) - first
-
-
-def translate(x, r):
-    occupied = x[:, 3] > 0  # (B, S, S)
-    dy = _bbox_shift(occupied.any(2), r, 0)
-    dx = _bbox_shift(occupied.any(1), r, 1)
-    return _shift(x, dx, dy)
-
-
-def rotate(x, r):
-    zero = torch.zeros(len(x), device=x.device)
-    return _affine(x, -r.uniform(0, 0, 360), zero + 1, zero, zero)  # F.rotate(img, angle)
-
-
-def scale(x, r):
-    zero = torch.zeros(len(x), device=x.device)
-    return _affine(x, zero, r.uniform(0, 0.4, 1.0), zero, zero)
-
-
-def shear(x, r):
-    zero = torch.zeros(len(x), device=x.device)
-    return _affine(x, zero, zero + 1, r.uniform(0, -50, 50), r.uniform(1, -50, 50))
-
-
-def v_flip(x, r):
-    return x.flip(-2)
-
-
-def h_flip(x, r):
-    return x.flip(-1)
-
-
-def _gray(rgb):
-    return (0.2989 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]).unsqueeze(1)
-
-
-def _hsv_to_rgb(h, s, v):
-    """(B, H, W) hue in turns, saturation, value -> (B, 3, H, W) RGB."""
-    n = torch.tensor([5.0, 3.0, 1.0], device=h.device)[None, :, None, None]
-    k = (n + 6 * h[:, None]) % 6
-    return v[:, None] - (v * s)[:, None] * torch.minimum(k, 4 - k).clamp(0, 1)
-
-
-def hue(x, r):
-    # RGB -> HSV, hue shifted, -> RGB, as torchvision's adjust_hue
-    v, _ = x.max(1)
-    chroma = v - x.min(1)[0]
-    c = torch.where(chroma > 0, chroma, 1)
-    red, green, blue = x.unbind(1)
-    h = torch.where(v == red, (green - blue) / c,
-                    torch.where(v == green, 2 + (blue - red) / c, 4 + (red - green) / c))
-    h = torch.where(chroma > 0, h / 6, 0) + r.uniform(0, -0.5, 0.5)[:, None, None]
-    return _hsv_to_rgb(h, chroma / torch.where(v > 0, v, 1), v)
-
-
-def brightness(x, r):
-    return (x * r.uniform(0, 0, 2)[:, None, None, None]).clamp(0, 1)
-
-
-def contrast(x, r):
-    f = r.uniform(0, 0, 2)[:, None, None, None]
-    mean = _gray(x).mean((1, 2, 3), keepdim=True)
-    return (f * x + (1 - f) * mean).clamp(0, 1)
-
-
-def grayscale(x, r):
-    return _gray(x).expand_as(x)
-
-
-def posterize(x, r):
-    # keep 1 bit of the uint8 value: >= 128 -> 128, else 0
-    return torch.where((x * 255).round() >= 128, 128 / 255, 0.0)
-
-
-def invert(x, r):
-    return 1 - x
-
-
-def sharpen(x, r, factor=7.0):
-    # PIL/torchvision: blend with a 3x3 smoothed image (centre weight 5); border pixels kept
-    p = F.pad(x, (1, 1, 1, 1))
-    S = x.shape[-1]
-    smooth = sum(p[..., i:i + S, j:j + S] for i in range(3) for j in range(3)) + 4 * x
-    smooth = smooth / 13
-    smooth[..., [0, -1], :] = x[..., [0, -1], :]
-    smooth[..., :, [0, -1]] = x[..., :, [0, -1]]
-    return (factor * x + (1 - factor) * smooth).clamp(0, 1)
-
-
-def _separable(x, kernel):
-    """Convolve each image of x (B, C, S, S) with its own 1-D kernel (B, K) along both axes,
-    reflect padding (torchvision's gaussian_blur). Shifted sums, not conv2d: the result of
-    a sample does not depend on the batch it is computed in."""
-    K, S = kernel.shape[1], x.shape[-1]
-    w = kernel[:, :, None, None, None]
-    x = F.pad(x, (0, 0, K // 2, K // 2), mode="reflect")
-    x = sum(w[:, k] * x[..., k:k + S, :] for k in range(K))
-    x = F.pad(x, (K // 2, K // 2, 0, 0), mode="reflect")
-    return sum(w[:, k] * x[..., :, k:k + S] for k in range(K))
-
-
-def _gaussian(sigma, size):
-    t = torch.arange(size, device=sigma.device) - (size - 1) / 2
-    pdf = torch.exp(-0.5 * (t[None] / sigma[:, None]) ** 2)
-    return pdf / pdf.sum(1, keepdim=True)
-
-
-def blur(x, r):
-    return _separable(x, _gaussian(r.uniform(0, 0.1, 1.5), 7)).clamp(0, 1)  # rounding: 1 + 1e-7
-
-
-def noise(x, r):
-    return (x + r.normal(0, *x.shape[1:]).clamp(0, 1)).clamp(0, 1)
-
-
-def _box_groups(S, d):
-    """PIL's BOX filter from S to d pixels: input j goes to the output i whose window
-    (i*S/d, (i+1)*S/d] holds its centre j + 0.5."""
-    return [math.ceil((j + 0.5) * d / S) - 1 for j in range(S)]
-
-
-def pixelate(x, r, factor=0.3):
-    S = x.shape[-1]
-    d = max(1, int(factor * S))
-    groups = torch.tensor(_box_groups(S, d))
-    spans = [(int((groups < i).sum()), int((groups <= i).sum())) for i in range(d)]
-    x = torch.stack([x[..., a:b, :].mean(-2) for a, b in spans], -2)  # (B, C, d, S)
-    x = torch.stack([x[..., a:b].mean(-1) for a, b in spans], -1)  # (B, C, d, d)
-    up = ((torch.arange(S) + 0.5) * d / S).long().to(x.device)  # nearest upsampling
-    return x[..., up, :][..., up]
-
-
-def elastic(x, r, alpha=150.0, sigma=5.0):
-    # torchvision ElasticTransform: uniform [-1, 1) field, Gaussian-blurred, scaled by
-    # alpha / size, added to the identity grid, bilinear sampling
-    B, C, S, _ = x.shape
-    field = r.pixels(0, 2, S, S) * 2 - 1
-    ksize = min(int(8 * sigma + 1) | 1, 2 * S - 1)  # reflect padding needs kernel < 2S
-    kernel = _gaussian(torch.full((B,), sigma, device=x.device), ksize)
-    disp = _separable(field, kernel).permute(0, 2, 3, 1) * alpha / S  # (B, S, S, 2)
-    pos = (2 * torch.arange(S, device=x.device) + 1) / S - 1
-    ident = torch.stack(torch.meshgrid(pos, pos, indexing="xy"), -1)  # (S, S, 2) as (x, y)
-    return F.grid_sample(x, ident + disp, mode="bilinear", padding_mode="zeros",
-                         align_corners=False)
-
-
-def erasing(x, r, side=14 / 32):
-    S = x.shape[-1]
-    k = round(side * S)
-    y0, x0 = r.integers(0, S - k + 1), r.integers(1, S - k + 1)
-    ar = torch.arange(S, device=x.device)
-    rows = (ar >= y0[:, None]) & (ar < y0[:, None] + k)
-    cols = (ar >= x0[:, None]) & (ar < x0[:, None] + k)
-    return x * ~(rows[:, :, None] & cols[:, None, :])[:, None]
-
-
-class Transform(NamedTuple):
-    fn: Callable
-    p: float  # probability of applying it to a sample
-    category: str
-    rgb: bool = False  # acts on RGB only (alpha kept) instead of the RGBA canvas
-
-
-REGISTRY = {  # SPEC section 2; the order is the API
-    "translate": Transform(translate, 1.0, "geometric"),
-    "rotate": Transform(rotate, 1.0, "geometric"),
-    "scale": Transform(scale, 1.0, "geometric"),
-    "v_flip": Transform(v_flip, 0.5, "geometric"),
-    "h_flip": Transform(h_flip, 0.5, "geometric"),
-    "shear": Transform(shear, 1.0, "geometric"),
-    "hue": Transform(hue, 1.0, "photometric", rgb=True),
-    "brightness": Transform(brightness, 1.0, "photometric", rgb=True),
-    "grayscale": Transform(grayscale, 0.5, "photometric", rgb=True),
-    "posterize": Transform(posterize, 0.5, "photometric", rgb=True),
-    "invert": Transform(invert, 0.5, "photometric", rgb=True),
-    "sharpen": Transform(sharpen, 0.5, "photometric"),
-    "blur": Transform(blur, 1.0, "corruption"),
-    "noise": Transform(noise, 0.5, "corruption", rgb=True),
-    "pixelate": Transform(pixelate, 0.5, "corruption"),
-    "elastic": Transform(elastic, 0.5, "corruption"),
-    "erasing": Transform(erasing, 0.5, "corruption"),
-    "contrast": Transform(contrast, 1.0, "corruption", rgb=True),
-}
-TRANSFORMS = list(REGISTRY)
-CATEGORIES = {}
-for _name, _t in REGISTRY.items():
-    CATEGORIES.setdefault(_t.category, []).append(_name)
-
-
-def parse_transforms(names):
-    """A list (or comma-separated string) of transformation or category names -> names."""
-    if isinstance(names, str):
-        names = [n for n in names.split(",") if n.strip() not in ("", "none")]
-    out = []
-    for n in (n.strip() for n in names):
-        if n not in REGISTRY and n not in CATEGORIES:
-            raise ValueError(f"unknown transformation {n!r}; valid names: "
-                             f"{', '.join(TRANSFORMS)}; categories: {', '.join(CATEGORIES)}")
-        out += CATEGORIES.get(n, [n])
-    return out
-
-
-def apply(name, x, r):
-    """Apply one registered transformation to RGBA canvases x (B, 4, S, S), with its
-    probability: the transformation runs on the chosen samples only."""
-    t = REGISTRY[name]
-    if t.p < 1:
-        chosen = r.uniform("p") < t.p
-        out = x.clone()
-        out[chosen] = _apply_always(t, x[chosen], r[chosen])
-        return out
-    return _apply_always(t, x, r)
-
-
-def _apply_always(t, x, r):
-    if t.rgb:
-        return torch.cat([t.fn(x[:, :3], r), x[:, 3:]], 1)
-    return t.fn(x, r)
-
 
 # ----------------------------------------------------------------------------------------
 # Objects and backgrounds (SPEC section 1). Objects are RGBA canvases (N, 4, S, S): the
@@ -368,7 +55,7 @@ def _fit(rgba, box):
 
 def _procedural_object(k, res=64):
     """Object k: an asymmetric blob with a soft edge, painted with a three-colour pattern."""
-    g = torch.Generator().manual_seed(_key("object", k))
+    g = torch.Generator().manual_seed(hash_key("object", k))
 
     def rnd(*shape):
         return torch.rand(shape, generator=g)
@@ -403,13 +90,13 @@ def _procedural_object(k, res=64):
             idx[torch.hypot(u - (sx * 1.4 - 0.7), v - (sy * 1.4 - 0.7)) < 0.15 + 0.2 * sr] = 1 + i % 2
     h0 = rnd(1)
     hues = torch.cat([h0, h0 + 0.25 + 0.25 * rnd(1), h0 + 0.6 + 0.15 * rnd(1)]) % 1
-    palette = _hsv_to_rgb(hues[:, None, None], 0.45 + 0.55 * rnd(3, 1, 1), 0.3 + 0.7 * rnd(3, 1, 1))
+    palette = hsv_to_rgb(hues[:, None, None], 0.45 + 0.55 * rnd(3, 1, 1), 0.3 + 0.7 * rnd(3, 1, 1))
     rgb = palette[:, :, 0, 0][idx.long() % 3].permute(2, 0, 1)  # (3, res, res)
     return torch.cat([rgb, alpha[None]])
 
 
 def _random_object(k, box):
-    noise = Rand(torch.tensor([_key("random object", k)])).pixels(0, 3, box, box)[0]
+    noise = Rand(torch.tensor([hash_key("random object", k)])).pixels(0, 3, box, box)[0]
     return torch.cat([(noise * 256).floor() / 255, torch.ones(1, box, box)])
 
 
@@ -453,7 +140,7 @@ def _object_canvases(objects, size, device):
 
 def _procedural_backgrounds(n, size, device):
     """n nature-like scenes: a sky gradient with clouds over hilly, textured ground."""
-    r = Rand(_mix(torch.arange(n, device=device) ^ _key("background")))
+    r = Rand(hash32(torch.arange(n, device=device) ^ hash_key("background")))
 
     def fractal(stream):  # multi-octave value noise, (n, S, S), roughly in [-1, 1]
         octaves = [F.interpolate(r.pixels((stream, g), 1, g + 1, g + 1) * 2 - 1, size=(size, size),
@@ -468,8 +155,8 @@ def _procedural_backgrounds(n, size, device):
     sky_h = torch.where(dusk, r.uniform(2, -0.05, 0.1), r.uniform(2, 0.53, 0.65)) % 1
     sky_v = (r.uniform(3, 0.6, 1.0)[:, None, None] * (0.7 + 0.4 * y)).clamp(0, 1)
     sky_s = r.uniform(4, 0.2, 0.7)[:, None, None] * (1.2 - y) * (1 - fractal("clouds").clamp(0, 1))
-    sky = _hsv_to_rgb(sky_h[:, None, None].expand(-1, size, size), sky_s.clamp(0, 1), sky_v)
-    grass = _hsv_to_rgb(r.uniform(5, 0.06, 0.35)[:, None, None].expand(-1, size, size),
+    sky = hsv_to_rgb(sky_h[:, None, None].expand(-1, size, size), sky_s.clamp(0, 1), sky_v)
+    grass = hsv_to_rgb(r.uniform(5, 0.06, 0.35)[:, None, None].expand(-1, size, size),
                         r.uniform(6, 0.3, 0.85)[:, None, None].expand(-1, size, size),
                         (r.uniform(7, 0.25, 0.7)[:, None, None] * (1 + 0.4 * fractal("ground"))).clamp(0, 1))
     scene = sky * (1 - ground[:, None]) + grass * ground[:, None]
@@ -511,13 +198,15 @@ def _device(device):
 
 
 def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32,
-             objects="procedural", backgrounds="procedural", device="cpu", batch_size=4096,
+             objects="procedural", backgrounds="procedural", device="cpu", batch_size=None,
              transform_seed=None):
     """n Transforms-2D samples: (images uint8 (n, 3, size, size), labels int64 (n,)), both
     on `device`. Labels are positions in `classes` (object indices); sample i has label
     i % len(classes), so classes are balanced. Its background is a hash of (seed, split, i)
     and its transformation parameters a hash of (transform_seed, split, i): two calls that
-    differ only in transform_seed show the same objects on the same backgrounds."""
+    differ only in transform_seed show the same objects on the same backgrounds.
+    batch_size only trades memory for speed; the default suits the device (1024 on a CPU,
+    where larger batches spill the caches and page-fault; 16384 on a GPU)."""
     names = parse_transforms(transforms)
     if n < 1:
         raise ValueError(f"the number of samples must be at least 1, got {n}")
@@ -525,29 +214,30 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
     if not classes:
         raise ValueError("no classes given")
     device = _device(device)
+    batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
     protos = _object_canvases(str(objects), size, device)
     bad = [c for c in classes if not 0 <= c < len(protos)]
     if bad:
         raise ValueError(f"class {bad[0]} is out of range: {len(protos)} objects in {objects}")
     pool = None if backgrounds == "random" else _background_pool(str(backgrounds), size, device)
-    sample_key = _key(seed, split)
-    transform_key = _key(seed if transform_seed is None else transform_seed, split)
+    sample_key = hash_key(seed, split)
+    transform_key = hash_key(seed if transform_seed is None else transform_seed, split)
     class_ids = torch.tensor(classes, device=device)
     labels = torch.arange(n, device=device) % len(classes)
     images = torch.empty(n, 3, size, size, dtype=torch.uint8, device=device)
     for start in range(0, n, batch_size):
         idx = torch.arange(start, min(n, start + batch_size), device=device)
         x = protos[class_ids[labels[idx]]]  # (B, 4, S, S)
-        per_sample = _mix(_mix(idx) ^ transform_key)
+        per_sample = hash32(hash32(idx) ^ transform_key)
         for k, name in enumerate(names):
-            x = apply(name, x, Rand(_mix(per_sample ^ _key(k))))
-        r = Rand(_mix(_mix(idx) ^ sample_key))
+            x = apply_(name, x, Rand(hash32(per_sample ^ hash_key(k))))
+        r = Rand(hash32(hash32(idx) ^ sample_key))
         if pool is None:  # "random": fresh uniform noise per sample
-            bg = (r.pixels("background", 3, size, size) * 256).floor() / 255
+            bg = (r.pixels("background", 3, size, size) * 256).floor()
         else:
-            bg = pool[r.integers("background", len(pool))].float() / 255
-        rgb, alpha = x[:, :3], x[:, 3:]
-        images[start:start + len(idx)] = (rgb * alpha + bg * (1 - alpha)).mul_(255).round_().to(torch.uint8)
+            bg = pool[r.integers("background", len(pool))].float()
+        # alpha-composite in [0, 255]: bg + alpha * (object - bg)
+        images[start:start + len(idx)] = bg.lerp_(x[:, :3] * 255, x[:, 3:]).round_()
     return images, labels
 
 

@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 import data
+import transforms as tr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +58,7 @@ def test_objects_are_distinct_and_asymmetric():
     dist = torch.cdist(flat, flat) / flat.shape[1] ** 0.5
     dist.fill_diagonal_(float("inf"))
     assert dist.min() > 0.1  # RMS difference between any two objects
-    gray = data._gray(objs[:, :3] * objs[:, 3:]).flatten(1)
+    gray = tr._gray(objs[:, :3] * objs[:, 3:]).flatten(1)
     gdist = torch.cdist(gray, gray) / gray.shape[1] ** 0.5
     gdist.fill_diagonal_(float("inf"))
     assert gdist.min() > 0.03  # still distinct without colour
