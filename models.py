@@ -1,0 +1,129 @@
+"""The five backbones of the paper, as the 32 x 32 CIFAR-style variants of SPEC section 3.
+
+Speicher et al., "Understanding the Role of Invariance in Transfer Learning" (TMLR 2024),
+pretrain ResNet-18/50, DenseNet-121, VGG-11 and a small ViT on 32 x 32 images and then fit
+linear probes on their frozen penultimate features. Every model here is a `Backbone`:
+
+    model = build("resnet18", num_classes=10)
+    model.features(x)   # (B, 3, 32, 32) -> (B, model.feature_dim), what the probe sees
+    model.head          # nn.Linear(feature_dim, num_classes); model(x) == head(features(x))
+
+The architecture code is torchvision's, with the stems and sizes changed for 32 x 32 inputs,
+and the weights are torchvision's default init: nothing is ever downloaded or pretrained.
+`python -c "import models; print(models.build('vit', 10))"` prints a model; building all five
+takes under a second on two CPU cores.
+"""
+import torch.nn as nn
+from torchvision.models import densenet, resnet, vgg, vision_transformer
+
+
+class Backbone(nn.Module):
+    """`body` maps images to pooled features of size `feature_dim`; `head` maps those to logits.
+
+    Keeping the head a separate attribute lets transfer code freeze `body`, swap `head` for a
+    probe with a different number of classes, and load pretrained weights strictly.
+    """
+
+    def __init__(self, body: nn.Module, feature_dim: int, head: nn.Linear):
+        super().__init__()
+        self.body = body
+        self.feature_dim = feature_dim
+        self.head = head
+
+    def features(self, x):
+        return self.body(x)  # (B, 3, 32, 32) -> (B, feature_dim)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def _cifar_stem(out_channels: int) -> nn.Conv2d:
+    # A 3x3 stride-1 conv instead of ImageNet's 7x7 stride-2 one, so a 32 x 32 image keeps its
+    # resolution into the first block (kuangliu/pytorch-cifar). Same init torchvision's ResNet
+    # gives its convs.
+    conv = nn.Conv2d(3, out_channels, kernel_size=3, stride=1, padding=1, bias=False)
+    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+    return conv
+
+
+def _resnet(net: resnet.ResNet) -> Backbone:
+    # With the max-pool gone too, the last stage runs at 4 x 4 instead of 1 x 1.
+    net.conv1 = _cifar_stem(64)
+    net.maxpool = nn.Identity()
+    head, net.fc = net.fc, nn.Identity()  # torchvision's forward ends avgpool, flatten, fc
+    return Backbone(net, head.in_features, head)
+
+
+def resnet18(num_classes: int) -> Backbone:
+    """ResNet-18 (He et al. 2016): BasicBlock [2, 2, 2, 2], widths 64..512, pooled 512-d."""
+    return _resnet(resnet.resnet18(num_classes=num_classes))
+
+
+def resnet50(num_classes: int) -> Backbone:
+    """ResNet-50: Bottleneck [3, 4, 6, 3] (stride on the 3x3 conv, torchvision's v1.5), 2048-d."""
+    return _resnet(resnet.resnet50(num_classes=num_classes))
+
+
+def densenet121(num_classes: int) -> Backbone:
+    """The "densenet_cifar" of kuangliu/pytorch-cifar: DenseNet-BC blocks [6, 12, 24, 16], growth 12,
+    bottleneck 4 x growth, transitions halving channels (reduction 0.5), pooled 384-d.
+
+    The name follows the paper: the block layout is DenseNet-121's but the growth rate is 12,
+    not 32, so this has about 1.0M parameters rather than 7M. The stem is kuangliu's, a lone
+    3x3 conv to 2 x growth = 24 channels: torchvision's BatchNorm, ReLU and max-pool after it
+    are removed (each dense layer starts with its own BatchNorm and ReLU). Channels: 24 +6*12
+    = 96 -> 48, +12*12 = 192 -> 96, +24*12 = 384 -> 192, +16*12 = 384.
+    """
+    net = densenet.DenseNet(growth_rate=12, block_config=(6, 12, 24, 16), num_init_features=24,
+                            bn_size=4, num_classes=num_classes)
+    net.features.conv0 = nn.Conv2d(3, 24, kernel_size=3, padding=1, bias=False)
+    nn.init.kaiming_normal_(net.features.conv0.weight)  # torchvision's DenseNet conv init
+    del net.features.norm0, net.features.relu0, net.features.pool0
+    # torchvision's forward ends relu, adaptive avg-pool to 1x1, flatten, classifier:
+    # (B, 384, 4, 4) -> (B, 384)
+    head, net.classifier = net.classifier, nn.Identity()
+    return Backbone(net, head.in_features, head)
+
+
+def vgg11(num_classes: int) -> Backbone:
+    """VGG-11 (Simonyan & Zisserman 2015, config "A") with BatchNorm, CIFAR style: the five
+    max-pools take 32 x 32 to 1 x 1 x 512, flattened into 512-d features with one linear head
+    (kuangliu/pytorch-cifar), instead of torchvision's 7 x 7 pool and 4096-wide classifier.
+    The flatten assumes 32 x 32 inputs, as every dataset here has.
+    """
+    convs = vgg.make_layers(vgg.cfgs["A"], batch_norm=True)
+    # make_layers leaves PyTorch's default init; this is the init torchvision's VGG applies.
+    for m in convs.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+    head = nn.Linear(512, num_classes)
+    nn.init.normal_(head.weight, 0, 0.01)
+    nn.init.zeros_(head.bias)
+    body = nn.Sequential(convs, nn.Flatten())  # (B, 512, 1, 1) -> (B, 512)
+    return Backbone(body, 512, head)
+
+
+def vit(num_classes: int) -> Backbone:
+    """Vision Transformer (Dosovitskiy et al. 2021) for 32 x 32 images: 4 x 4 patches (an 8 x 8
+    grid, 64 tokens plus a CLS token), 7 pre-norm layers, width 384, 8 heads, MLP 1536, no
+    dropout. Features are the CLS token after the encoder's final LayerNorm, 384-d.
+
+    torchvision's forward is already patchify, prepend CLS, encoder (ending in LayerNorm),
+    take token 0, heads; with `heads` emptied the body returns exactly that CLS token. The
+    head keeps torchvision's zero init, so a fresh ViT outputs all-zero logits.
+    """
+    net = vision_transformer.VisionTransformer(image_size=32, patch_size=4, num_layers=7, num_heads=8,
+                                               hidden_dim=384, mlp_dim=1536, num_classes=num_classes)
+    head, net.heads = net.heads.head, nn.Identity()  # (B, 65, 384) -> (B, 384) is x[:, 0]
+    return Backbone(net, net.hidden_dim, head)
+
+
+MODELS = {"resnet18": resnet18, "resnet50": resnet50, "densenet121": densenet121, "vgg11": vgg11,
+          "vit": vit}
+
+
+def build(arch: str, num_classes: int) -> Backbone:
+    if arch not in MODELS:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)}")
+    return MODELS[arch](num_classes)

@@ -1,0 +1,75 @@
+"""models.py: shapes and feature dims of SPEC section 3, the features/head split, the 32 x 32
+stems, strict state_dict loading and parameter counts."""
+import pytest
+import torch
+import torch.nn as nn
+
+import models
+
+# arch: (feature_dim from SPEC section 3, module whose output is the last spatial map, its shape
+# at batch 2, parameter count with 10 classes). The maps show the CIFAR stems at work: an
+# ImageNet stem would leave the ResNets and DenseNet at 1 x 1. The counts pin the architectures
+# exactly; resnet18, resnet50, densenet121 (densenet_cifar) and vgg11 (VGG('VGG11')) equal
+# kuangliu/pytorch-cifar's, vit's is 7 x 1,774,464 per layer plus embeddings, final norm, head.
+ARCHS = {
+    "resnet18": (512, lambda m: m.body.layer4, (2, 512, 4, 4), 11_173_962),
+    "resnet50": (2048, lambda m: m.body.layer4, (2, 2048, 4, 4), 23_520_842),
+    "densenet121": (384, lambda m: m.body.features, (2, 384, 4, 4), 1_000_618),
+    "vgg11": (512, lambda m: m.body[0], (2, 512, 1, 1), 9_231_114),
+    "vit": (384, lambda m: m.body.conv_proj, (2, 384, 8, 8), 12_470_026),  # 8 x 8 patch grid
+}
+
+
+def test_models_cover_spec():
+    assert set(models.MODELS) == set(ARCHS)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@torch.no_grad()
+def test_shapes_head_and_channels_last(arch):
+    feature_dim, last_map, map_shape, n_params = ARCHS[arch]
+    torch.manual_seed(0)
+    model = models.build(arch, 10).eval()
+    assert model.feature_dim == feature_dim
+    assert sum(p.numel() for p in model.parameters()) == n_params
+    assert type(model.head) is nn.Linear
+    assert (model.head.in_features, model.head.out_features) == (feature_dim, 10)
+    # torchvision zero-inits the ViT head, which would make forward == head(features) vacuous
+    nn.init.normal_(model.head.weight)
+
+    shapes = []
+    last_map(model).register_forward_hook(lambda mod, inp, out: shapes.append(tuple(out.shape)))
+    x = torch.randn(2, 3, 32, 32)
+    feats, logits = model.features(x), model(x)
+    assert feats.shape == (2, feature_dim) and logits.shape == (2, 10)
+    assert shapes == [map_shape, map_shape]
+    torch.testing.assert_close(logits, model.head(feats))
+
+    # train.py runs channels_last on CUDA; the layout must not change the function
+    model.to(memory_format=torch.channels_last)
+    torch.testing.assert_close(model(x.contiguous(memory_format=torch.channels_last)), logits,
+                               atol=1e-4, rtol=1e-4)
+
+
+def test_unknown_arch_names_the_choices():
+    with pytest.raises(ValueError, match="unknown architecture 'resnet34'; choose from resnet18, "
+                                         "resnet50, densenet121, vgg11, vit"):
+        models.build("resnet34", 10)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@torch.no_grad()
+def test_state_dict_round_trip(arch):
+    torch.manual_seed(0)
+    a = models.build(arch, 10).eval()
+    nn.init.normal_(a.head.weight)
+    b = models.build(arch, 10).eval()
+    x = torch.randn(2, 3, 32, 32)
+    assert not torch.allclose(a.features(x), b.features(x))  # else the check below is vacuous
+    b.load_state_dict(a.state_dict(), strict=True)
+    assert torch.equal(a.features(x), b.features(x)) and torch.equal(a(x), b(x))
+
+
+def test_strict_load_rejects_another_arch():
+    with pytest.raises(RuntimeError, match="Missing key"):
+        models.build("vgg11", 10).load_state_dict(models.build("resnet18", 10).state_dict())
