@@ -2,12 +2,12 @@
 
 Each transformation is a function f(x, r) of a float batch x (B, C, S, S) in [0, 1] and a
 Rand r of per-sample random numbers, registered with its probability and category in
-REGISTRY. Adding one is a function plus a registry line, e.g. for a solarize:
+REGISTRY. Adding one is a function plus a line in REGISTRY, e.g. for a solarize:
 
     def solarize(x, r):
-        return torch.where(x >= 0.5, 1 - x, x)
+        return torch.where(x >= r.uniform(0, 0.3, 0.7)[:, None, None, None], 1 - x, x)
 
-    REGISTRY["solarize"] = Transform(solarize, 0.5, "photometric", rgb=True)
+    "solarize": Transform(solarize, 0.5, "photometric", rgb=True),
 
 It is then a valid name everywhere (data.generate, --transforms, the figures). The tests
 compare every transformation with the torchvision/PIL function of the same name.

@@ -165,3 +165,14 @@ def test_transformations_run_on_an_empty_choice():
     x = canvases(1)
     for name in tr.TRANSFORMS:
         assert tr.apply_(name, x.clone(), rand(1, salt=3)).shape == x.shape
+
+
+def test_a_new_transformation_is_one_function_and_one_registry_line(monkeypatch):
+    def solarize(x, r):
+        return torch.where(x >= r.uniform(0, 0.3, 0.7)[:, None, None, None], 1 - x, x)
+
+    monkeypatch.setitem(tr.REGISTRY, "solarize", tr.Transform(solarize, 0.5, "photometric", rgb=True))
+    plain, _ = data.generate([], 64)
+    images, _ = data.generate(["solarize"], 64)
+    changed = (images != plain).flatten(1).any(1).float().mean()
+    assert 0.3 < changed < 0.7
