@@ -37,7 +37,6 @@ __all__ = ["CATEGORIES", "REGISTRY", "TRANSFORMS", "generate", "parse_transforms
 
 N_OBJECTS = 61  # procedural and random objects, as many as SI-Score has
 N_BACKGROUNDS = 867
-SPLITS = ("train", "val", "test")
 
 # ----------------------------------------------------------------------------------------
 # Objects and backgrounds (SPEC section 1). Objects are RGBA canvases (N, 4, S, S): the
@@ -228,10 +227,11 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
     for start in range(0, n, batch_size):
         idx = torch.arange(start, min(n, start + batch_size), device=device)
         x = protos[class_ids[labels[idx]]]  # (B, 4, S, S)
-        per_sample = hash32(hash32(idx) ^ transform_key)
+        h = hash32(idx)
+        per_sample = hash32(h ^ transform_key)
         for k, name in enumerate(names):
             x = apply_(name, x, Rand(hash32(per_sample ^ hash_key(k))))
-        r = Rand(hash32(hash32(idx) ^ sample_key))
+        r = Rand(hash32(h ^ sample_key))
         if pool is None:  # "random": fresh uniform noise per sample
             bg = (r.pixels("background", 3, size, size) * 256).floor()
         else:
