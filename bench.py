@@ -1,21 +1,17 @@
-"""Speed benchmarks. `data`: data.generate against the authors' per-sample torchvision/PIL pipeline.
+"""Speed benchmarks, as ratios against a baseline measured in the same run.
 
-    python bench.py data                      # `make bench`: CPU, about 1.5 minutes on 2 cores
-    python bench.py data --device cuda --json runs/bench/data.json
+    python bench.py data [--device cuda] [--json PATH]    # `make bench`: about 2 min on 2 CPU cores
+    python bench.py train [--arch resnet18|all] [--device cuda] [--compile] [--json PATH]
 
-For each of the 18 transformations, and for translate,invert,pixelate together, it times
-two ways of making 32 x 32 Transforms-2D images:
-  ours      data.generate, batched tensor code (best of --repeats, after a small warm-up
-            call, so object canvases, backgrounds and CUDA start-up are not counted);
-  baseline  what the original code does, one sample at a time in one process: a PIL RGBA
-            object canvas -> torchvision transforms with the same parameter ranges ->
-            Image.alpha_composite onto a PIL background -> a uint8 (3, H, W) tensor.
-It prints one row per transformation (images per second of each and ours / baseline) and,
-with --json, writes the rows as a list of {name, ours_per_s, baseline_per_s}. On a 2-core
-CPU ours makes 6k-28k images/s and the baseline 1.4k-31k: ours is 2-6x faster for most
-rows, as fast for sharpen, pixelate and erasing, and slower for noise (a hash per pixel
-costs more than numpy's generator). The baseline column does not depend on --device; the
-batched code is written for the GPU: run it with --device cuda there.
+`data` times data.generate against what the original code does, one sample at a time in one
+process (a PIL RGBA object canvas -> torchvision transforms with the same parameter ranges ->
+Image.alpha_composite onto a PIL background -> a uint8 tensor), for each of the 18
+transformations and for translate,invert,pixelate, and prints images/s of both and the ratio.
+The baseline always runs on the CPU. `train` times pretraining steps of train.run_epoch as
+train.py runs them (bf16 autocast, channels_last and fused Adam on CUDA) against a plain fp32
+eager loop over the same model, optionally torch.compile, plus the feature-extraction rate and
+the time of a 200-epoch linear probe on 50,000 cached 512-d features. The README has the
+numbers measured on a 2-core CPU and on one H100.
 """
 import argparse
 import json
@@ -31,6 +27,9 @@ import torchvision.transforms as T
 from PIL import Image, ImageDraw
 
 import data
+import models
+import train
+import transfer
 
 SETS = [[name] for name in data.TRANSFORMS] + [["translate", "invert", "pixelate"]]
 
@@ -156,6 +155,70 @@ def bench_data(device, n, baseline_n, batch_size, repeats=3):
     return records
 
 
+# ----------------------------------------------------------------------------------------
+# Training: train.run_epoch as train.py runs it, against a plain fp32 eager loop.
+
+
+def _timed(fn, device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def train_rate(arch, device, batch_size, steps, amp, compile_=False, fused=False):
+    """Pretraining images/s of train.run_epoch over random uint8 images (after 3 warm-up steps,
+    and a whole warm-up epoch under torch.compile)."""
+    model = models.build(arch, 30).to(device, memory_format=torch.channels_last if amp else
+                                      torch.preserve_format)
+    net = torch.compile(model) if compile_ else model
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
+    images = torch.randint(0, 256, (steps * batch_size, 3, 32, 32), dtype=torch.uint8, device=device)
+    labels = torch.randint(0, 30, (len(images),), device=device)
+    g = torch.Generator().manual_seed(0)
+    warm = len(images) if compile_ else 3 * batch_size
+    train.run_epoch(net, opt, None, images[:warm], labels[:warm], batch_size, g, amp)
+    return len(images) / _timed(lambda: train.run_epoch(net, opt, None, images, labels, batch_size, g, amp),
+                                device)
+
+
+def feature_rate(arch, device, batch_size, n):
+    """Images/s of transfer.extract_features, as the probe extracts them (its own batch size)."""
+    amp = device.type == "cuda"
+    model = models.build(arch, 30).to(device, memory_format=torch.channels_last if amp else
+                                      torch.preserve_format)
+    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=device)
+    transfer.extract_features(model, images[:batch_size], amp=amp)  # warm-up
+    return n / _timed(lambda: transfer.extract_features(model, images, amp=amp), device)
+
+
+def bench_train(archs, device, batch_size, steps, compile_, probe_epochs):
+    cuda = device.type == "cuda"
+    records = []
+    print(f"{'arch':<12} {'fp32 eager':>11} {'ours':>9} {'ratio':>6} {'compiled':>9} {'features':>10}  "
+          "(images/s)", flush=True)
+    for arch in archs:
+        base = train_rate(arch, device, batch_size, steps, amp=False)
+        ours = train_rate(arch, device, batch_size, steps, amp=cuda, fused=cuda)
+        compiled = train_rate(arch, device, batch_size, steps, amp=cuda, fused=cuda, compile_=True) \
+            if compile_ else float("nan")
+        feats = feature_rate(arch, device, batch_size, 4 * steps * batch_size)
+        records.append(dict(arch=arch, fp32_eager_per_s=base, ours_per_s=ours, compiled_per_s=compiled,
+                            features_per_s=feats))
+        print(f"{arch:<12} {base:>11,.0f} {ours:>9,.0f} {ours / base:>5.1f}x {compiled:>9,.0f} "
+              f"{feats:>10,.0f}", flush=True)
+    features = torch.randn(50_000, 512, device=device)
+    labels = torch.randint(0, 30, (50_000,), device=device)
+    seconds = _timed(lambda: transfer.fit_linear(features, labels, 30, epochs=probe_epochs, batch_size=512,
+                                                 lr=1e-3, seed=0), device)
+    print(f"linear probe: {probe_epochs} epochs on 50,000 cached 512-d features, batch 512: {seconds:.1f} s")
+    records.append(dict(arch="probe", epochs=probe_epochs, seconds=seconds))
+    return records
+
+
 def write_json(records, path):
     """Write atomically: a temporary file beside path, then a rename."""
     path = Path(path)
@@ -181,12 +244,36 @@ def get_args_parser():
                    help="data.generate timings per row, the best one is kept (default: %(default)s)")
     d.add_argument("--seed", type=int, default=0, help="seed of the baseline's draws (default: %(default)s)")
     d.add_argument("--json", default=None, help="also write the rows to this JSON file (default: none)")
+    t = sub.add_parser("train", help="pretraining, feature extraction and probe speed")
+    t.add_argument("--arch", default="resnet18",
+                   help=f"comma-separated names or all: {', '.join(models.MODELS)} (default: %(default)s)")
+    t.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="(default: %(default)s)")
+    t.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s, the protocol's)")
+    t.add_argument("--steps", type=int, default=None,
+                   help="timed training steps per row (default: 50 on cuda, 3 on cpu)")
+    t.add_argument("--compile", action="store_true", help="also time torch.compile (slow to start)")
+    t.add_argument("--probe-epochs", type=int, default=200, help="(default: %(default)s)")
+    t.add_argument("--json", default=None, help="also write the rows to this JSON file (default: none)")
     return p
 
 
 def main(args):
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench.py: error: --device cuda asked for, but CUDA is not available")
+    if args.bench == "train":
+        archs = list(models.MODELS) if args.arch == "all" else args.arch.split(",")
+        if unknown := [a for a in archs if a not in models.MODELS]:
+            sys.exit(f"bench.py: error: unknown architecture {unknown[0]!r}; "
+                     f"choose from {', '.join(models.MODELS)}")
+        steps = args.steps or (50 if args.device == "cuda" else 3)
+        name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
+        print(f"device {name}, torch {torch.__version__}; batch {args.batch_size}, "
+              f"{steps} timed steps per row")
+        records = bench_train(archs, torch.device(args.device), args.batch_size, steps, args.compile,
+                              args.probe_epochs)
+        if args.json:
+            write_json(records, args.json)
+        return
     cuda = args.device == "cuda"
     n = args.n if args.n is not None else 200_000 if cuda else 20_000
     batch_size = args.batch_size  # None: data.generate's default for the device

@@ -97,10 +97,12 @@ def run_epoch(net, optimizer, scheduler, images, labels, batch_size, generator, 
     """One pass of cross-entropy training; returns (mean loss, running accuracy, seconds).
     The scheduler, if any, steps every batch. transfer.py's full fine-tuning reuses this."""
     net.train()
-    start, seen, total_loss, correct = time.time(), 0, 0.0, 0
+    start, seen = time.time(), 0
+    total_loss = torch.zeros((), device=images.device)  # summed on the device: no sync per step
+    correct = torch.zeros((), dtype=torch.long, device=images.device)
     bar = tqdm(batches(len(images), batch_size, generator, images.device), desc=desc, leave=False,
                disable=not sys.stderr.isatty())
-    for idx in bar:
+    for step, idx in enumerate(bar):
         with autocast(amp):
             logits = net(to_input(images[idx], amp))
             loss = F.cross_entropy(logits.float(), labels[idx])
@@ -109,12 +111,13 @@ def run_epoch(net, optimizer, scheduler, images, labels, batch_size, generator, 
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        # .item() syncs every step; at these model sizes that costs little and keeps the bar honest
-        total_loss += loss.item() * len(idx)
-        correct += (logits.argmax(1) == labels[idx]).sum().item()
+        total_loss += loss.detach() * len(idx)
+        correct += (logits.argmax(1) == labels[idx]).sum()
         seen += len(idx)
-        bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{seen / (time.time() - start):.0f}")
-    return total_loss / seen, correct / seen, time.time() - start
+        if step % 25 == 0:  # reading the loss waits for the GPU: only now and then
+            bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{seen / (time.time() - start):.0f}")
+    mean_loss, acc = total_loss.item() / seen, correct.item() / seen
+    return mean_loss, acc, time.time() - start
 
 
 def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
@@ -225,7 +228,8 @@ def train(args):
     net = torch.compile(model) if args.compile else model
     vit = args.arch == "vit"
     weight_decay = args.weight_decay if args.weight_decay is not None else (VIT_WEIGHT_DECAY if vit else 0.0)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=weight_decay,
+                                 fused=device.type == "cuda")  # one kernel for the whole update
     steps = len(batches(args.train_samples, args.batch_size, torch.Generator(), "cpu"))
     scheduler = vit_schedule(optimizer, steps, args.epochs, args.lr) if vit else None
 

@@ -216,3 +216,17 @@ def test_full_fine_tuning_and_invariance_runs(pretrained, tmp_path):
     assert json.loads((tmp_path / "inv" / "invariance.json").read_text()) == inv
     assert set(inv) == {"l2", "cosine", "transforms"} and inv["transforms"] == ["rotate"]
     assert not (tmp_path / "inv" / "results.json").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_probe_cuda_graph_matches_eager():
+    g = torch.Generator().manual_seed(0)
+    features = torch.randn(1000, 64, generator=g).cuda()
+    labels = torch.randint(0, 5, (1000,), generator=g).cuda()
+    heads = []
+    for graph in (False, True):
+        torch.manual_seed(0)  # same head init
+        heads.append(transfer.fit_linear(features, labels, 5, epochs=3, batch_size=128, lr=1e-3, seed=0,
+                                         cuda_graph=graph))
+    for eager, replayed in zip(heads[0].parameters(), heads[1].parameters()):
+        assert torch.allclose(eager, replayed, atol=1e-5)
