@@ -37,6 +37,11 @@ class Backbone(nn.Module):
         return self.head(self.features(x))
 
 
+def _scaled(channels: int, width: float) -> int:
+    """channels times the width multiplier; width 1 is the paper's network."""
+    return max(8, round(channels * width))
+
+
 def _cifar_stem(out_channels: int) -> nn.Conv2d:
     # A 3x3 stride-1 conv instead of ImageNet's 7x7 stride-2 one, so a 32 x 32 image keeps its
     # resolution into the first block (kuangliu/pytorch-cifar). Same init torchvision's ResNet
@@ -46,25 +51,41 @@ def _cifar_stem(out_channels: int) -> nn.Conv2d:
     return conv
 
 
-def _resnet(net: resnet.ResNet) -> Backbone:
+class _ResNet(resnet.ResNet):
+    """torchvision's ResNet with every stage `width` times as wide (width 1: unchanged). Its
+    __init__ builds the stages through _make_layer, so that is where the widths change."""
+
+    def __init__(self, block, layers, num_classes, width):
+        self._width = width
+        super().__init__(block, layers, num_classes=num_classes)
+
+    def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
+        if planes == 64:  # the first stage takes the stem's (scaled) channels
+            self.inplanes = _scaled(64, self._width)
+        return super()._make_layer(block, _scaled(planes, self._width), blocks, stride, dilate)
+
+
+def _resnet(block, layers, num_classes, width) -> Backbone:
+    net = _ResNet(block, layers, num_classes, width)
     # With the max-pool gone too, the last stage runs at 4 x 4 instead of 1 x 1.
-    net.conv1 = _cifar_stem(64)
+    net.conv1, net.bn1 = _cifar_stem(_scaled(64, width)), nn.BatchNorm2d(_scaled(64, width))
     net.maxpool = nn.Identity()
-    head, net.fc = net.fc, nn.Identity()  # torchvision's forward ends avgpool, flatten, fc
-    return Backbone(net, head.in_features, head)
+    feature_dim = _scaled(512, width) * block.expansion
+    net.fc = nn.Identity()  # torchvision's forward ends avgpool, flatten, fc
+    return Backbone(net, feature_dim, nn.Linear(feature_dim, num_classes))
 
 
-def resnet18(num_classes: int) -> Backbone:
+def resnet18(num_classes: int, width: float = 1.0) -> Backbone:
     """ResNet-18 (He et al. 2016): BasicBlock [2, 2, 2, 2], widths 64..512, pooled 512-d."""
-    return _resnet(resnet.resnet18(num_classes=num_classes))
+    return _resnet(resnet.BasicBlock, [2, 2, 2, 2], num_classes, width)
 
 
-def resnet50(num_classes: int) -> Backbone:
+def resnet50(num_classes: int, width: float = 1.0) -> Backbone:
     """ResNet-50: Bottleneck [3, 4, 6, 3] (stride on the 3x3 conv, torchvision's v1.5), 2048-d."""
-    return _resnet(resnet.resnet50(num_classes=num_classes))
+    return _resnet(resnet.Bottleneck, [3, 4, 6, 3], num_classes, width)
 
 
-def densenet121(num_classes: int) -> Backbone:
+def densenet121(num_classes: int, width: float = 1.0) -> Backbone:
     """The "densenet_cifar" of kuangliu/pytorch-cifar: DenseNet-BC blocks [6, 12, 24, 16], growth 12,
     bottleneck 4 x growth, transitions halving channels (reduction 0.5), pooled 384-d.
 
@@ -74,9 +95,10 @@ def densenet121(num_classes: int) -> Backbone:
     are removed (each dense layer starts with its own BatchNorm and ReLU). Channels: 24 +6*12
     = 96 -> 48, +12*12 = 192 -> 96, +24*12 = 384 -> 192, +16*12 = 384.
     """
-    net = densenet.DenseNet(growth_rate=12, block_config=(6, 12, 24, 16), num_init_features=24,
+    growth = max(2, round(12 * width))
+    net = densenet.DenseNet(growth_rate=growth, block_config=(6, 12, 24, 16), num_init_features=2 * growth,
                             bn_size=4, num_classes=num_classes)
-    net.features.conv0 = nn.Conv2d(3, 24, kernel_size=3, padding=1, bias=False)
+    net.features.conv0 = nn.Conv2d(3, 2 * growth, kernel_size=3, padding=1, bias=False)
     nn.init.kaiming_normal_(net.features.conv0.weight)  # torchvision's DenseNet conv init
     del net.features.norm0, net.features.relu0, net.features.pool0
     # torchvision's forward ends relu, adaptive avg-pool to 1x1, flatten, classifier:
@@ -85,26 +107,27 @@ def densenet121(num_classes: int) -> Backbone:
     return Backbone(net, head.in_features, head)
 
 
-def vgg11(num_classes: int) -> Backbone:
+def vgg11(num_classes: int, width: float = 1.0) -> Backbone:
     """VGG-11 (Simonyan & Zisserman 2015, config "A") with BatchNorm, CIFAR style: the five
     max-pools take 32 x 32 to 1 x 1 x 512, flattened into 512-d features with one linear head
     (kuangliu/pytorch-cifar), instead of torchvision's 7 x 7 pool and 4096-wide classifier.
     The flatten assumes 32 x 32 inputs, as every dataset here has.
     """
-    convs = vgg.make_layers(vgg.cfgs["A"], batch_norm=True)
+    convs = vgg.make_layers([v if v == "M" else _scaled(v, width) for v in vgg.cfgs["A"]], batch_norm=True)
     # make_layers leaves PyTorch's default init; this is the init torchvision's VGG applies.
     for m in convs.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             nn.init.zeros_(m.bias)
-    head = nn.Linear(512, num_classes)
+    feature_dim = _scaled(512, width)
+    head = nn.Linear(feature_dim, num_classes)
     nn.init.normal_(head.weight, 0, 0.01)
     nn.init.zeros_(head.bias)
     body = nn.Sequential(convs, nn.Flatten())  # (B, 512, 1, 1) -> (B, 512)
-    return Backbone(body, 512, head)
+    return Backbone(body, feature_dim, head)
 
 
-def vit(num_classes: int) -> Backbone:
+def vit(num_classes: int, width: float = 1.0) -> Backbone:
     """Vision Transformer (Dosovitskiy et al. 2021) for 32 x 32 images: 4 x 4 patches (an 8 x 8
     grid, 64 tokens plus a CLS token), 7 pre-norm layers, width 384, 8 heads, MLP 1536, no
     dropout. Features are the CLS token after the encoder's final LayerNorm, 384-d.
@@ -113,8 +136,9 @@ def vit(num_classes: int) -> Backbone:
     take token 0, heads; with `heads` emptied the body returns exactly that CLS token. The
     head keeps torchvision's zero init, so a fresh ViT outputs all-zero logits.
     """
+    hidden = 8 * max(1, round(48 * width))  # a multiple of the 8 heads
     net = vision_transformer.VisionTransformer(image_size=32, patch_size=4, num_layers=7, num_heads=8,
-                                               hidden_dim=384, mlp_dim=1536, num_classes=num_classes)
+                                               hidden_dim=hidden, mlp_dim=4 * hidden, num_classes=num_classes)
     head, net.heads = net.heads.head, nn.Identity()  # (B, 65, 384) -> (B, 384) is x[:, 0]
     return Backbone(net, net.hidden_dim, head)
 
@@ -123,7 +147,11 @@ MODELS = {"resnet18": resnet18, "resnet50": resnet50, "densenet121": densenet121
           "vit": vit}
 
 
-def build(arch: str, num_classes: int) -> Backbone:
+def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
+    """The paper's network for width 1; `width` scales every layer's channels (the ViT's width),
+    which SCALE=small uses to make the whole study fit a laptop CPU."""
     if arch not in MODELS:
         raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)}")
-    return MODELS[arch](num_classes)
+    if width <= 0:
+        raise ValueError(f"width must be positive, got {width}")
+    return MODELS[arch](num_classes, width)

@@ -121,9 +121,9 @@ def run_epoch(net, optimizer, scheduler, images, labels, batch_size, generator, 
 
 
 def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
-    """SPEC section 4's ViT schedule, per step: linear warm-up over 5 epochs, then cosine
-    decay from lr to 1e-5 at the end of the run."""
-    warmup = min(VIT_WARMUP_EPOCHS, epochs) * steps_per_epoch
+    """SPEC section 4's ViT schedule, per step: linear warm-up over 5 epochs (a tenth of runs
+    shorter than 50 epochs), then cosine decay from lr to 1e-5 at the end of the run."""
+    warmup = min(VIT_WARMUP_EPOCHS, max(1, epochs // 10)) * steps_per_epoch
     total = epochs * steps_per_epoch
 
     def factor(step):
@@ -185,7 +185,7 @@ def load_checkpoint(path, device="cpu"):
     if not (isinstance(ckpt, dict) and {"model", "args"} <= ckpt.keys() and "arch" in ckpt["args"]):
         raise ValueError(f"{path} is not a train.py checkpoint (expected 'model' and 'args' with an arch)")
     args = ckpt["args"]
-    model = models.build(args["arch"], len(data.parse_classes(args["classes"])))
+    model = models.build(args["arch"], len(data.parse_classes(args["classes"])), args.get("width", 1.0))
     try:
         model.load_state_dict(ckpt["model"])  # strict: never fall back to random weights
     except RuntimeError as e:
@@ -215,7 +215,7 @@ def train(args):
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
     classes = data.parse_classes(args.classes)
-    model = models.build(args.arch, len(classes))  # validates --arch before any data or folder
+    model = models.build(args.arch, len(classes), args.width)  # validates --arch before data or folder
     splits = {}
     for split, n in (("train", args.train_samples), ("val", args.val_samples), ("test", args.test_samples)):
         splits[split] = data.generate(args.transforms, n, classes=classes, seed=args.seed, split=split,
@@ -262,6 +262,8 @@ def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", default="resnet18",
                    help=f"one of {', '.join(models.MODELS)} (default: %(default)s)")
+    p.add_argument("--width", type=float, default=1.0,
+                   help="channel multiplier; 1 is the paper's network (default: %(default)s)")
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none (default: %(default)s)")
     p.add_argument("--classes", default="0-29",

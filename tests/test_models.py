@@ -73,3 +73,14 @@ def test_state_dict_round_trip(arch):
 def test_strict_load_rejects_another_arch():
     with pytest.raises(RuntimeError, match="Missing key"):
         models.build("vgg11", 10).load_state_dict(models.build("resnet18", 10).state_dict())
+
+
+@pytest.mark.parametrize("arch,feature_dim", [("resnet18", 64), ("resnet50", 256), ("densenet121", 64),
+                                              ("vgg11", 64), ("vit", 48)])
+@torch.no_grad()
+def test_width_scales_the_network(arch, feature_dim):
+    narrow = models.build(arch, 10, width=0.125).eval()
+    assert narrow.feature_dim == feature_dim
+    assert narrow.features(torch.randn(2, 3, 32, 32)).shape == (2, feature_dim)
+    full = sum(p.numel() for p in models.build(arch, 10).parameters())
+    assert sum(p.numel() for p in narrow.parameters()) < full / 10

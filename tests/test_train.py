@@ -230,3 +230,11 @@ def test_probe_cuda_graph_matches_eager():
                                          cuda_graph=graph))
     for eager, replayed in zip(heads[0].parameters(), heads[1].parameters()):
         assert torch.allclose(eager, replayed, atol=1e-5)
+
+
+def test_checkpoint_rebuilds_a_narrow_network(tmp_path):
+    model = models.build("resnet18", 3, width=0.25)
+    torch.save({"model": model.state_dict(), "args": {"arch": "resnet18", "classes": "0-2", "width": 0.25}},
+               tmp_path / "c.pt")
+    loaded, _ = train.load_checkpoint(tmp_path / "c.pt")
+    assert loaded.feature_dim == 128
