@@ -1,11 +1,22 @@
 # One target per figure; every target that runs Python installs the environment first.
 # PYTHON=python3 make ... uses your own interpreter and environment instead of .venv.
+# SCALE=small (default: about 20 min on 2 CPU cores) or SCALE=paper (the paper, for GPUs).
 PYTHON ?= .venv/bin/python
 ifeq ($(origin PYTHON),file)
 INSTALL := .venv/.installed
 endif
+SCALE ?= small
 
-.PHONY: help install test smoke fig1 bench bench-train clean
+# Every run of an experiment is a file target (its results.json), so `make -j N fig2` runs N
+# at once and an interrupted sweep resumes. experiments.py writes those rules.
+ifneq ($(filter fig2 fig3,$(MAKECMDGOALS)),)
+include runs/$(SCALE)/fig2.mk
+endif
+runs/$(SCALE)/fig2.mk: experiments.py $(INSTALL)
+	@mkdir -p $(@D)
+	$(PYTHON) experiments.py fig2 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
+
+.PHONY: help install test smoke fig1 fig2 fig3 commands bench bench-train clean
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 14
 
@@ -26,6 +37,15 @@ smoke: install  ## the whole chain on tiny sizes on the CPU (about a minute): pr
 
 fig1: install  ## figures/fig1.png: every transformation applied to one object
 	$(PYTHON) plots.py fig1 --out figures/fig1.png
+
+fig2: $(FIG2_RUNS)  ## figures/fig2.png: invariance versus other factors (experiment E1), claims table
+	$(PYTHON) plots.py fig2 --scale $(SCALE)
+
+fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor's span (same runs)
+	$(PYTHON) plots.py fig3 --scale $(SCALE)
+
+commands: install  ## one command per run of fig2 at SCALE, pretrainings first (for a cluster)
+	@$(PYTHON) experiments.py fig2 --scale $(SCALE) --commands
 
 bench: install  ## generator speed against a per-sample torchvision/PIL pipeline
 	$(PYTHON) bench.py data

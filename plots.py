@@ -1,12 +1,20 @@
 """Figures of the paper, drawn from data and result files only (this script never trains).
 
     python plots.py fig1 --out figures/fig1.png    # `make fig1`: Transforms-2D examples
+    python plots.py fig2 --scale small             # `make fig2`, after the runs exist
+    python plots.py fig3 --scale small             # `make fig3`, from the same runs
 
 fig1 is the paper's Figure 1: one row per transformation (and one with none), several
-samples of one object per row. It takes about ten seconds on a laptop CPU and also writes
-the same figure as PDF beside the PNG.
+samples of one object per row (about ten seconds on a laptop CPU). fig2 is Figure 2: per
+factor, transfer and pretraining accuracy against the factor's values for models pretrained
+with the target's transformations (same) or others (different), mean and 95% interval over
+seeds; it also writes figures/fig2.json and prints the claims table. fig3 is Figure 3: per
+factor, the same-minus-different gap against the span each factor causes. Every figure is
+written as PNG and PDF, atomically.
 """
 import argparse
+import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -17,6 +25,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
 import data  # noqa: E402
+import experiments  # noqa: E402
 
 
 def _to_hwc(img):
@@ -64,9 +73,141 @@ def fig1(out, obj=0, samples=8, seed=0, objects="procedural", backgrounds="proce
     save_figure(fig, out, pdf=True)
 
 
+# ----------------------------------------------------------------------------------------
+# E1: Figures 2 and 3
+
+T_975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+LABELS = {"class_relationship": "class relationship", "architecture": "architecture",
+          "pretraining_samples": "pretraining samples", "target_samples": "target samples (probe)"}
+COLORS = {"same": "tab:blue", "different": "tab:orange"}
+
+
+def mean_ci(values):
+    """Mean and the half-width of its 95% t-interval (0 for a single value)."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, T_975.get(n - 1, 1.96) * sd / math.sqrt(n)
+
+
+def e1_results(scale, root="runs"):
+    """{factor: [record per (value, invariance)]} from the E1 runs present, with every seed's
+    transfer (probe test) and pretraining test accuracy, their means and 95% intervals."""
+    _, points = experiments.e1(scale, root)
+    found = {}
+    for p in points:
+        probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
+        if probe.exists() and pre.exists():
+            key = (p.factor, p.value, p.invariance)
+            found.setdefault(key, []).append((json.loads(probe.read_text())["test_acc"],
+                                              json.loads(pre.read_text())["test_acc"]))
+    if not found:
+        raise ValueError(f"no E1 results under {root}/{scale}/e1: run `make fig2 SCALE={scale}` first")
+    n_found = sum(len(v) for v in found.values())
+    if n_found < len(points):
+        print(f"plots.py: {len(points) - n_found} of {len(points)} E1 points have no results yet; "
+              "plotting the others", file=sys.stderr)
+    out = {}
+    for (factor, value, invariance), accs in found.items():
+        transfer, pretrain = [a for a, _ in accs], [b for _, b in accs]
+        t_mean, t_ci = mean_ci(transfer)
+        p_mean, p_ci = mean_ci(pretrain)
+        out.setdefault(factor, []).append(dict(
+            value=value, invariance=invariance, transfer_acc=t_mean, transfer_ci=t_ci,
+            transfer_acc_seeds=transfer, pretrain_acc=p_mean, pretrain_ci=p_ci, pretrain_acc_seeds=pretrain))
+    order = {f: {v: i for i, v in enumerate(experiments.factor_values(f, scale))} for f in out}
+    return {f: sorted(rs, key=lambda r: (order[f][r["value"]], r["invariance"] != "same"))
+            for f, rs in sorted(out.items(), key=lambda kv: list(LABELS).index(kv[0]))}
+
+
+def claims(results):
+    """Per factor: the mean same-minus-different transfer gap, the span of transfer accuracy
+    across the factor's values for each kind, and whether same beats different at every value."""
+    rows = []
+    for factor, recs in results.items():
+        acc = {(r["value"], r["invariance"]): r["transfer_acc"] for r in recs}
+        values = sorted({v for v, _ in acc}, key=[r["value"] for r in recs].index)
+        paired = [v for v in values if (v, "same") in acc and (v, "different") in acc]
+        gaps = [acc[v, "same"] - acc[v, "different"] for v in paired]
+        span = {k: max(acc[v, k] for v in values if (v, k) in acc) - min(acc[v, k] for v in values if (v, k) in acc)
+                for k in ("same", "different")}
+        rows.append(dict(factor=factor, gap=sum(gaps) / len(gaps), min_gap=min(gaps), span_same=span["same"],
+                         span_different=span["different"], same_beats_different=all(g > 0 for g in gaps)))
+    return rows
+
+
+def claims_table(rows):
+    lines = ["| factor | gap same - different | smallest gap | span (same) | span (different) | "
+             "same > different at every value |", "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {LABELS[r['factor']]} | {r['gap']:.3f} | {r['min_gap']:.3f} | {r['span_same']:.3f} | "
+                     f"{r['span_different']:.3f} | {'yes' if r['same_beats_different'] else 'NO'} |")
+    return "\n".join(lines)
+
+
+def fig2(scale, out, root="runs"):
+    """Paper Figure 2 and figures/fig2.json; prints the claims table."""
+    results = e1_results(scale, root)
+    fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.6), squeeze=False)
+    for ax, (factor, recs) in zip(axes[0], results.items()):
+        values = list(dict.fromkeys(r["value"] for r in recs))
+        for kind in ("same", "different"):
+            rs = {r["value"]: r for r in recs if r["invariance"] == kind}
+            xs = [i for i, v in enumerate(values) if v in rs]
+            for metric, style in (("transfer", "-o"), ("pretrain", "--s")):
+                mean = [rs[values[i]][f"{metric}_acc"] for i in xs]
+                ci = [rs[values[i]][f"{metric}_ci"] for i in xs]
+                ax.plot(xs, mean, style, color=COLORS[kind], ms=4, label=f"{kind}, {metric}")
+                ax.fill_between(xs, [m - c for m, c in zip(mean, ci)], [m + c for m, c in zip(mean, ci)],
+                                color=COLORS[kind], alpha=0.12, lw=0)
+        ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30 if factor == "architecture" else 0)
+        ax.set_title(LABELS[factor])
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"Transforms-2D, invariance versus other factors ({experiments.describe(scale)})", fontsize=9)
+    save_figure(fig, out, pdf=True)
+    json_out = {f: [{k: r[k] for k in ("value", "invariance", "transfer_acc", "transfer_acc_seeds",
+                                       "pretrain_acc")} for r in recs] for f, recs in results.items()}
+    import train  # its atomic JSON writer
+    train.write_json(Path(out).with_suffix(".json"), json_out)
+    table = claims_table(claims(results))
+    print(table)
+    return table
+
+
+def fig3(scale, out, root="runs"):
+    """Paper Figure 3: per factor, the invariance gap next to the span of each model kind."""
+    rows = claims(e1_results(scale, root))
+    fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.4))
+    width = 0.26
+    for i, (key, label, color) in enumerate([("gap", "same - different (invariance)", "tab:green"),
+                                             ("span_same", "span across values, same", COLORS["same"]),
+                                             ("span_different", "span across values, different",
+                                              COLORS["different"])]):
+        ax.bar([j + (i - 1) * width for j in range(len(rows))], [r[key] for r in rows], width,
+               label=label, color=color)
+    ax.set_xticks(range(len(rows)), [LABELS[r["factor"]] for r in rows], fontsize=8)
+    ax.set_ylabel("difference in transfer accuracy")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(f"Transforms-2D ({experiments.describe(scale)})", fontsize=9)
+    save_figure(fig, out, pdf=True)
+
+
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="figure", required=True)
+    for name, what in (("fig2", "invariance versus other factors"), ("fig3", "gap against spans")):
+        f = sub.add_parser(name, help=f"{what} (experiment E1), from the runs present")
+        f.add_argument("--scale", choices=list(experiments.SCALES), default="small",
+                       help="(default: %(default)s)")
+        f.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+        f.add_argument("--out", default=f"figures/{name}.png", help="PNG to write, PDF (and for fig2 "
+                       "JSON) beside it (default: %(default)s)")
     f1 = sub.add_parser("fig1", help="Transforms-2D examples, one row per transformation")
     f1.add_argument("--out", default="figures/fig1.png", help="PNG to write, PDF beside it "
                     "(default: %(default)s)")
@@ -81,7 +222,12 @@ def get_args_parser():
 
 def main(args):
     try:
-        fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
+        if args.figure == "fig1":
+            fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
+        elif args.figure == "fig2":
+            fig2(args.scale, args.out, args.root)
+        else:
+            fig3(args.scale, args.out, args.root)
     except ValueError as e:
         sys.exit(f"plots.py: error: {e}")
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.pdf')}")

@@ -61,6 +61,30 @@ def seed_everything(seed, deterministic=False):
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 
+_GPU_LOCKS = []  # held open for the life of the process
+
+
+def pick_device(device):
+    """`cuda` on a machine with several GPUs: the GPU running the fewest of our runs, counted
+    by lock files, so that `make -j N` spreads its runs over the GPUs (each lock is released
+    when its process ends, however it ends). Anything else is returned as it is."""
+    if device != "cuda" or torch.cuda.device_count() < 2:
+        return torch.device(device)
+    import fcntl
+
+    for slot in range(1000):  # fill slot 0 of every GPU, then slot 1, ...
+        for gpu in range(torch.cuda.device_count()):
+            f = open(Path(tempfile.gettempdir()) / f"invariance-gpu{gpu}-slot{slot}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                continue
+            _GPU_LOCKS.append(f)
+            return torch.device(f"cuda:{gpu}")
+    raise RuntimeError("no free GPU slot")
+
+
 def autocast(amp):
     return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
 
@@ -212,7 +236,7 @@ def train(args):
         raise ValueError("--train-samples, --val-samples, --test-samples, --epochs and --batch-size "
                          "must be at least 1")
     seed_everything(args.seed, args.deterministic)
-    device = torch.device(args.device)
+    device = pick_device(args.device)
     amp = device.type == "cuda" and not args.no_amp
     classes = data.parse_classes(args.classes)
     model = models.build(args.arch, len(classes), args.width)  # validates --arch before data or folder

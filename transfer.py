@@ -174,7 +174,7 @@ def default_out(args):
 def transfer(args):
     """Probe, fine-tune or measure invariance as args says; returns the dict written to the run
     folder (results.json, or invariance.json with --invariance)."""
-    device = torch.device(args.device)
+    device = pretrain.pick_device(args.device)
     model, _ = pretrain.load_checkpoint(args.checkpoint, device)  # first: a bad checkpoint never skips
     out = Path(args.out or default_out(args))
     result_file = out / ("invariance.json" if args.invariance else "results.json")

@@ -1,0 +1,196 @@
+"""The paper's experiments as lists of runs, one train.py or transfer.py command each (SPEC 5).
+
+    python experiments.py fig2 --scale small --makefile     # make rules; the Makefile includes them
+    python experiments.py fig2 --scale paper --commands      # one command per line, for a cluster
+    python experiments.py fig2 --scale paper --commands --stage pretrain   # only the pretrainings
+
+Experiment E1 (Figures 2 and 3, "how important is invariance"): per seed, a target task of 30
+objects under a set of three transformations T_same (one per category), and pretrainings
+under T_same or under a disjoint set T_diff, varying one factor at a time: the relationship
+between pretraining and target classes, the architecture, the number of pretraining samples
+and the number of target samples for the probe. Every pretraining is probed on the target
+task. A run is named by its configuration, so a run that two factors share (the default one)
+appears once and is trained once.
+
+Scales: `paper` is SPEC exactly. `small` (the default) is the same design reduced to fit about
+20 minutes on a 2-core CPU: 2 seeds, networks 1/8 as wide, 2,000 pretraining samples (values
+250 to 4,000), 5 epochs at batch 64, probes on 2,000 samples (values 50 to 2,000).
+"""
+import argparse
+import random
+import shlex
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from transforms import CATEGORIES
+
+N_OBJECTS = 61
+
+SCALES = {
+    "small": dict(seeds=2, width=0.125, epochs=5, batch_size=64, train_samples=2000, val_samples=500,
+                  test_samples=1000, pretrain_values=[250, 500, 1000, 2000, 4000],
+                  probe_samples=2000, probe_test_samples=1000, target_values=[50, 200, 500, 1000, 2000],
+                  probe_epochs=200),
+    "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000,
+                  val_samples=10_000, test_samples=10_000,
+                  pretrain_values=[1000, 10_000, 50_000, 100_000, 500_000],
+                  probe_samples=50_000, probe_test_samples=10_000,
+                  target_values=[50, 200, 500, 2000, 5000], probe_epochs=200),
+}
+
+# SPEC E1: the original's draws for seeds 0-9, (T_same, T_diff)
+E1_SETS = {
+    0: ("translate,invert,pixelate", "rotate,posterize,erasing"),
+    1: ("translate,invert,pixelate", "scale,hue,elastic"),
+    2: ("scale,brightness,contrast", "translate,posterize,noise"),
+    3: ("h_flip,invert,blur", "v_flip,hue,pixelate"),
+    4: ("v_flip,invert,contrast", "h_flip,hue,blur"),
+    5: ("v_flip,invert,elastic", "shear,brightness,pixelate"),
+    6: ("h_flip,posterize,noise", "translate,hue,erasing"),
+    7: ("h_flip,grayscale,erasing", "shear,sharpen,noise"),
+    8: ("translate,posterize,pixelate", "shear,sharpen,noise"),
+    9: ("translate,invert,elastic", "scale,sharpen,contrast"),
+}
+
+FACTORS = {  # factor -> its values, or the SCALES key holding them; see e1()
+    "class_relationship": ["subset", "disjoint", "same", "superset"],
+    "architecture": ["resnet18", "resnet50", "densenet121", "vgg11", "vit"],
+    "pretraining_samples": "pretrain_values",
+    "target_samples": "target_values",
+}
+
+
+def factor_values(factor, scale):
+    values = FACTORS[factor]
+    return SCALES[scale][values] if isinstance(values, str) else values
+
+
+def describe(scale):
+    """What a scale reduces, for captions."""
+    s = SCALES[scale]
+    if scale == "paper":
+        return f"paper scale: {s['seeds']} seeds"
+    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
+            f"pretraining samples, {s['epochs']} epochs at batch {s['batch_size']}, probes on "
+            f"{s['probe_samples']:,} samples")
+
+
+def transform_sets(seed):
+    """(T_same, T_diff) of a seed: the original's draws for seeds 0-9, further seeds drawn the
+    same way (two distinct transformations per category, the first of each to T_same)."""
+    if seed in E1_SETS:
+        return E1_SETS[seed]
+    rng = random.Random(seed)
+    pairs = [rng.sample(names, 2) for names in CATEGORIES.values()]
+    return ",".join(p[0] for p in pairs), ",".join(p[1] for p in pairs)
+
+
+def class_split(seed):
+    """A seeded permutation of the objects: 30 target classes, 30 other classes."""
+    perm = random.Random(f"classes-{seed}").sample(range(N_OBJECTS), 60)
+    return perm[:30], perm[30:]
+
+
+class Run(NamedTuple):
+    out: str  # the run folder; its results.json is the make target
+    args: list  # the script and its arguments
+    needs: str = ""  # the run folder whose results.json must exist first
+
+
+class Point(NamedTuple):
+    """One (factor, value, seed, invariance) point of a figure and the runs behind it."""
+    factor: str
+    value: object
+    seed: int
+    invariance: str  # "same" or "different"
+    pretrain: str
+    probe: str
+
+
+def _classes(ids):
+    return ",".join(map(str, ids))
+
+
+def e1(scale, root="runs"):
+    """The runs of E1 at a scale and the figure points they make, runs deduplicated by folder."""
+    s = SCALES[scale]
+    runs, points = {}, []
+    for seed in range(s["seeds"]):
+        target, other = class_split(seed)
+        relationship = {"subset": target[:10], "disjoint": other, "same": target, "superset": target + other}
+        for invariance, transforms in zip(("same", "different"), transform_sets(seed)):
+            def pretrain(rel="disjoint", arch="resnet18", n=s["train_samples"]):
+                out = f"{root}/{scale}/e1/pretrain/{arch}-{rel}-{invariance}-n{n}-s{seed}"
+                runs[out] = Run(out, [
+                    "train.py", "--arch", arch, "--width", str(s["width"]), "--transforms", transforms,
+                    "--classes", _classes(relationship[rel]), "--train-samples", str(n),
+                    "--val-samples", str(s["val_samples"]), "--test-samples", str(s["test_samples"]),
+                    "--epochs", str(s["epochs"]), "--batch-size", str(s["batch_size"]),
+                    "--seed", str(seed), "--out", out])
+                return out
+
+            def probe(pre, n=s["probe_samples"]):
+                out = f"{root}/{scale}/e1/probe/{Path(pre).name}-to-target-n{n}"
+                runs[out] = Run(out, [
+                    "transfer.py", "--checkpoint", f"{pre}/checkpoint.pt",
+                    "--transforms", transform_sets(seed)[0], "--classes", _classes(target),
+                    "--train-samples", str(n), "--test-samples", str(s["probe_test_samples"]),
+                    "--epochs", str(s["probe_epochs"]), "--seed", str(seed), "--out", out], needs=pre)
+                return out
+
+            def point(factor, value, pre, n=s["probe_samples"]):
+                points.append(Point(factor, value, seed, invariance, pre, probe(pre, n)))
+
+            for rel in FACTORS["class_relationship"]:
+                point("class_relationship", rel, pretrain(rel=rel))
+            for arch in FACTORS["architecture"]:
+                point("architecture", arch, pretrain(arch=arch))
+            for n in factor_values("pretraining_samples", scale):
+                point("pretraining_samples", n, pretrain(n=n))
+            for n in factor_values("target_samples", scale):  # pretrained on the target classes themselves (SPEC E1)
+                point("target_samples", n, pretrain(rel="same"), n)
+    return list(runs.values()), points
+
+
+def command(run, python="python"):
+    return " ".join([python] + [shlex.quote(a) for a in run.args])
+
+
+def makefile(runs, var):
+    """Make rules: each run's results.json is a target that needs its pretraining's."""
+    lines = [f"{var} := " + " ".join(f"{r.out}/results.json" for r in runs if r.needs), ""]
+    for r in runs:
+        lines.append(f"{r.out}/results.json: {r.needs + '/results.json' if r.needs else ''}".rstrip())
+        lines.append(f"\t{command(r, '$(PYTHON)')}")
+    return "\n".join(lines) + "\n"
+
+
+def get_args_parser():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("figure", choices=["fig2"], help="which experiment's runs (fig2 and fig3 share E1)")
+    p.add_argument("--scale", choices=list(SCALES), default="small", help="(default: %(default)s)")
+    p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--makefile", action="store_true", help="print make rules")
+    what.add_argument("--commands", action="store_true",
+                      help="print one command per run, pretrainings first")
+    p.add_argument("--stage", choices=["pretrain", "probe"], default=None,
+                   help="with --commands: only this stage (default: both)")
+    return p
+
+
+def main(args):
+    runs, _ = e1(args.scale, args.root)
+    if args.makefile:
+        sys.stdout.write(makefile(runs, "FIG2_RUNS"))
+        return
+    for stage in ("pretrain", "probe"):
+        if args.stage in (None, stage):
+            for r in runs:
+                if bool(r.needs) == (stage == "probe"):
+                    print(command(r))
+
+
+if __name__ == "__main__":
+    main(get_args_parser().parse_args())

@@ -1,0 +1,125 @@
+"""experiments.py (the E1 design as runs) and plots.py fig2/fig3 on result files made here."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import experiments
+import plots
+import train
+import transforms
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_seed_sets_follow_the_spec_and_further_seeds_are_drawn_alike():
+    assert experiments.transform_sets(0) == ("translate,invert,pixelate", "rotate,posterize,erasing")
+    assert experiments.transform_sets(9) == ("translate,invert,elastic", "scale,sharpen,contrast")
+    for seed in range(10, 30):
+        same, diff = (s.split(",") for s in experiments.transform_sets(seed))
+        assert not set(same) & set(diff)
+        for names in (same, diff):  # one per category, in category order
+            assert [transforms.REGISTRY[n].category for n in names] == list(transforms.CATEGORIES)
+    assert experiments.transform_sets(10) != experiments.transform_sets(11)
+
+
+def test_class_split():
+    target, other = experiments.class_split(3)
+    assert len(target) == len(other) == 30 and not set(target) & set(other)
+    assert set(target + other) <= set(range(61))
+    assert experiments.class_split(3) == (target, other) != experiments.class_split(4)
+
+
+@pytest.mark.parametrize("scale,pretrainings,probes", [("small", 48, 64), ("paper", 240, 340)])
+def test_e1_runs_are_shared_and_complete(scale, pretrainings, probes):
+    runs, points = experiments.e1(scale)
+    assert sum(not r.needs for r in runs) == pretrainings and sum(bool(r.needs) for r in runs) == probes
+    assert len({r.out for r in runs}) == len(runs)
+    outs = {r.out for r in runs}
+    assert all(p.pretrain in outs and p.probe in outs for p in points)
+    seeds = experiments.SCALES[scale]["seeds"]
+    for factor in experiments.FACTORS:
+        values = experiments.factor_values(factor, scale)
+        assert len([p for p in points if p.factor == factor]) == len(values) * 2 * seeds
+    default = {(p.factor, p.value): p.pretrain for p in points if p.seed == 0 and p.invariance == "same"}
+    assert default["class_relationship", "disjoint"] == default["architecture", "resnet18"]  # trained once
+    # the target-samples factor probes models pretrained on the target classes themselves
+    assert default["target_samples", 50] == default["class_relationship", "same"]
+
+
+def test_makefile_rules_chain_probe_after_pretraining():
+    runs, _ = experiments.e1("small", "R")
+    text = experiments.makefile(runs, "FIG2_RUNS")
+    probe = next(r for r in runs if r.needs)
+    assert f"{probe.out}/results.json: {probe.needs}/results.json\n\t$(PYTHON) transfer.py" in text
+    assert text.startswith("FIG2_RUNS := ") and text.count("\t$(PYTHON) train.py") == 48
+
+
+def test_commands_list_pretrainings_first():
+    res = subprocess.run([sys.executable, "experiments.py", "fig2", "--commands"], cwd=ROOT,
+                         capture_output=True, text=True)
+    lines = res.stdout.splitlines()
+    assert res.returncode == 0 and len(lines) == 112
+    first_probe = next(i for i, line in enumerate(lines) if "transfer.py" in line)
+    assert all("train.py" in line for line in lines[:first_probe]) and first_probe == 48
+
+
+def fake_results(root, gap_at=None):
+    """results.json for every E1 point: same transfers at 0.9, different at 0.6 (or above same
+    at the value gap_at), pretraining accuracy 0.8; seeds differ a little."""
+    _, points = experiments.e1("small", str(root))
+    for p in points:
+        acc = 0.9 if p.invariance == "same" else (0.95 if p.value == gap_at else 0.6)
+        for folder, value in ((p.probe, acc + 0.01 * p.seed), (p.pretrain, 0.8)):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            (Path(folder) / "results.json").write_text(json.dumps({"test_acc": value}))
+
+
+def test_fig2_and_fig3_from_result_files(tmp_path, capsys):
+    fake_results(tmp_path / "runs")
+    out = tmp_path / "figures" / "fig2.png"
+    table = plots.fig2("small", out, tmp_path / "runs")
+    assert out.exists() and out.with_suffix(".pdf").exists()
+    numbers = json.loads(out.with_suffix(".json").read_text())
+    assert list(numbers) == ["class_relationship", "architecture", "pretraining_samples", "target_samples"]
+    rec = numbers["architecture"][0]
+    assert set(rec) == {"value", "invariance", "transfer_acc", "transfer_acc_seeds", "pretrain_acc"}
+    assert rec["value"] == "resnet18" and rec["transfer_acc_seeds"] == pytest.approx([0.9, 0.91])
+    assert rec["transfer_acc"] == pytest.approx(0.905)
+    assert table.count("| yes |") == 4 and "0.300" in table
+    plots.fig3("small", tmp_path / "figures" / "fig3.png", tmp_path / "runs")
+    assert (tmp_path / "figures" / "fig3.pdf").exists()
+
+
+def test_claims_table_says_when_same_does_not_win(tmp_path):
+    fake_results(tmp_path / "runs", gap_at="vgg11")
+    rows = {r["factor"]: r for r in plots.claims(plots.e1_results("small", tmp_path / "runs"))}
+    assert not rows["architecture"]["same_beats_different"]
+    assert rows["class_relationship"]["same_beats_different"]
+    assert rows["architecture"]["span_different"] == pytest.approx(0.35)
+
+
+def test_fig2_without_runs_is_one_line(tmp_path):
+    res = subprocess.run([sys.executable, "plots.py", "fig2", "--root", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode != 0 and "no E1 results" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_mean_ci():
+    assert plots.mean_ci([0.5]) == (0.5, 0.0)
+    mean, ci = plots.mean_ci([0.4, 0.6])
+    assert mean == pytest.approx(0.5) and ci == pytest.approx(12.71 * 0.1414 / 1.4142, rel=1e-3)
+
+
+def test_runs_spread_over_gpus(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(train.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(train, "_GPU_LOCKS", [])
+    picked = [str(train.pick_device("cuda")) for _ in range(4)]
+    assert picked == ["cuda:0", "cuda:1", "cuda:2", "cuda:0"]
+    for f in train._GPU_LOCKS:
+        f.close()  # releases the locks
+    assert str(train.pick_device("cpu")) == "cpu"
