@@ -11,6 +11,12 @@ SCALE ?= small
 # at once and an interrupted sweep resumes. experiments.py writes those rules.
 ifneq ($(filter fig2 fig3,$(MAKECMDGOALS)),)
 include runs/$(SCALE)/fig2.mk
+ifeq ($(SCALE),small)
+# Small networks use two CPU cores better as two single-threaded runs than as one run on both:
+# two at once by default (make -jN overrides it), each run's output shown when it ends.
+MAKEFLAGS += -j2 --output-sync=target
+RUN_ENV ?= OMP_NUM_THREADS=1
+endif
 endif
 runs/$(SCALE)/fig2.mk: experiments.py $(INSTALL)
 	@mkdir -p $(@D)

@@ -14,7 +14,7 @@ appears once and is trained once.
 
 Scales: `paper` is SPEC exactly. `small` (the default) is the same design reduced to fit about
 20 minutes on a 2-core CPU: 2 seeds, networks 1/8 as wide, 2,000 pretraining samples (values
-250 to 4,000), 5 epochs at batch 64, probes on 2,000 samples (values 50 to 2,000).
+250 to 4,000), 5 epochs at batch 32, probes on 2,000 samples (values 50 to 2,000).
 """
 import argparse
 import random
@@ -28,7 +28,7 @@ from transforms import CATEGORIES
 N_OBJECTS = 61
 
 SCALES = {
-    "small": dict(seeds=2, width=0.125, epochs=5, batch_size=64, train_samples=2000, val_samples=500,
+    "small": dict(seeds=2, width=0.125, epochs=5, batch_size=32, train_samples=2000, val_samples=500,
                   test_samples=1000, pretrain_values=[250, 500, 1000, 2000, 4000],
                   probe_samples=2000, probe_test_samples=1000, target_values=[50, 200, 500, 1000, 2000],
                   probe_epochs=200),
@@ -162,7 +162,7 @@ def makefile(runs, var):
     lines = [f"{var} := " + " ".join(f"{r.out}/results.json" for r in runs if r.needs), ""]
     for r in runs:
         lines.append(f"{r.out}/results.json: {r.needs + '/results.json' if r.needs else ''}".rstrip())
-        lines.append(f"\t{command(r, '$(PYTHON)')}")
+        lines.append(f"\t$(RUN_ENV) {command(r, '$(PYTHON)')}")
     return "\n".join(lines) + "\n"
 
 

@@ -54,8 +54,8 @@ def test_makefile_rules_chain_probe_after_pretraining():
     runs, _ = experiments.e1("small", "R")
     text = experiments.makefile(runs, "FIG2_RUNS")
     probe = next(r for r in runs if r.needs)
-    assert f"{probe.out}/results.json: {probe.needs}/results.json\n\t$(PYTHON) transfer.py" in text
-    assert text.startswith("FIG2_RUNS := ") and text.count("\t$(PYTHON) train.py") == 48
+    assert f"{probe.out}/results.json: {probe.needs}/results.json\n\t$(RUN_ENV) $(PYTHON) transfer.py" in text
+    assert text.startswith("FIG2_RUNS := ") and text.count("\t$(RUN_ENV) $(PYTHON) train.py") == 48
 
 
 def test_commands_list_pretrainings_first():
