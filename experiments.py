@@ -14,7 +14,8 @@ appears once and is trained once.
 
 Scales: `paper` is SPEC exactly. `small` (the default) is the same design reduced to fit about
 20 minutes on a 2-core CPU: 2 seeds, networks 1/8 as wide, 2,000 pretraining samples (values
-250 to 4,000), 5 epochs at batch 32, probes on 2,000 samples (values 50 to 2,000).
+250 to 4,000), each pretraining about 8,000 images long (4 epochs of 2,000, 32 of 250) at batch
+32, probes on 2,000 samples (values 50 to 2,000).
 """
 import argparse
 import random
@@ -28,11 +29,13 @@ from transforms import CATEGORIES
 N_OBJECTS = 61
 
 SCALES = {
-    "small": dict(seeds=2, width=0.125, epochs=5, batch_size=32, train_samples=2000, val_samples=500,
-                  test_samples=1000, pretrain_values=[250, 500, 1000, 2000, 4000],
-                  probe_samples=2000, probe_test_samples=1000, target_values=[50, 200, 500, 1000, 2000],
+    # small: every pretraining sees about 8,000 images (epochs = 8,000 / samples, at least 2),
+    # so that the runs with few samples learn something at all
+    "small": dict(seeds=2, width=0.125, epochs=None, image_budget=8000, batch_size=32, train_samples=2000,
+                  val_samples=250, test_samples=500, pretrain_values=[250, 500, 1000, 2000, 4000],
+                  probe_samples=2000, probe_test_samples=500, target_values=[50, 200, 500, 1000, 2000],
                   probe_epochs=200),
-    "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000,
+    "paper": dict(seeds=10, width=1.0, epochs=50, image_budget=None, batch_size=512, train_samples=50_000,
                   val_samples=10_000, test_samples=10_000,
                   pretrain_values=[1000, 10_000, 50_000, 100_000, 500_000],
                   probe_samples=50_000, probe_test_samples=10_000,
@@ -72,8 +75,8 @@ def describe(scale):
     if scale == "paper":
         return f"paper scale: {s['seeds']} seeds"
     return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
-            f"pretraining samples, {s['epochs']} epochs at batch {s['batch_size']}, probes on "
-            f"{s['probe_samples']:,} samples")
+            f"pretraining samples, {s['image_budget']:,} images per pretraining at batch {s['batch_size']}, "
+            f"probes on {s['probe_samples']:,} samples")
 
 
 def transform_sets(seed):
@@ -126,7 +129,8 @@ def e1(scale, root="runs"):
                     "train.py", "--arch", arch, "--width", str(s["width"]), "--transforms", transforms,
                     "--classes", _classes(relationship[rel]), "--train-samples", str(n),
                     "--val-samples", str(s["val_samples"]), "--test-samples", str(s["test_samples"]),
-                    "--epochs", str(s["epochs"]), "--batch-size", str(s["batch_size"]),
+                    "--epochs", str(s["epochs"] or max(2, round(s["image_budget"] / n))),
+                    "--batch-size", str(s["batch_size"]),
                     "--seed", str(seed), "--out", out])
                 return out
 
