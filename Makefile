@@ -1,6 +1,7 @@
 # One target per figure; every target that runs Python installs the environment first.
 # PYTHON=python3 make ... uses your own interpreter and environment instead of .venv.
 # SCALE=small (default: about 20 min on 2 CPU cores) or SCALE=paper (the paper, for GPUs).
+# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3.
 PYTHON ?= .venv/bin/python
 ifeq ($(origin PYTHON),file)
 INSTALL := .venv/.installed
@@ -9,8 +10,9 @@ SCALE ?= small
 
 # Every run of an experiment is a file target (its results.json), so `make -j N fig2` runs N
 # at once and an interrupted sweep resumes. experiments.py writes those rules.
+FIG2_MK := runs/$(SCALE)/fig2$(if $(CIFAR_DIR),-cifar).mk
 ifneq ($(filter fig2 fig3,$(MAKECMDGOALS)),)
-include runs/$(SCALE)/fig2.mk
+include $(FIG2_MK)
 ifeq ($(SCALE),small)
 # Small networks use two CPU cores better as two single-threaded runs than as one run on both:
 # two at once by default (make -jN overrides it), each run's output shown when it ends.
@@ -18,7 +20,7 @@ MAKEFLAGS += -j2 --output-sync=target
 RUN_ENV ?= OMP_NUM_THREADS=1
 endif
 endif
-runs/$(SCALE)/fig2.mk: experiments.py $(INSTALL)
+$(FIG2_MK): experiments.py $(INSTALL)
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py fig2 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
 

@@ -196,6 +196,14 @@ def _device(device):
 # ----------------------------------------------------------------------------------------
 
 
+def _transform(x, names, idx, transform_key):
+    """The transformations `names`, in order, on the canvases x of samples idx."""
+    per_sample = hash32(hash32(idx) ^ transform_key)
+    for k, name in enumerate(names):
+        x = apply_(name, x, Rand(hash32(per_sample ^ hash_key(k))))
+    return x
+
+
 def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32,
              objects="procedural", backgrounds="procedural", device="cpu", batch_size=None,
              transform_seed=None):
@@ -226,12 +234,8 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
     images = torch.empty(n, 3, size, size, dtype=torch.uint8, device=device)
     for start in range(0, n, batch_size):
         idx = torch.arange(start, min(n, start + batch_size), device=device)
-        x = protos[class_ids[labels[idx]]]  # (B, 4, S, S)
-        h = hash32(idx)
-        per_sample = hash32(h ^ transform_key)
-        for k, name in enumerate(names):
-            x = apply_(name, x, Rand(hash32(per_sample ^ hash_key(k))))
-        r = Rand(hash32(h ^ sample_key))
+        x = _transform(protos[class_ids[labels[idx]]], names, idx, transform_key)  # (B, 4, S, S)
+        r = Rand(hash32(hash32(idx) ^ sample_key))
         if pool is None:  # "random": fresh uniform noise per sample
             bg = (r.pixels("background", 3, size, size) * 256).floor()
         else:
@@ -239,6 +243,96 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
         # alpha-composite in [0, 255]: bg + alpha * (object - bg)
         images[start:start + len(idx)] = bg.lerp_(x[:, :3] * 255, x[:, 3:]).round_()
     return images, labels
+
+
+# ----------------------------------------------------------------------------------------
+# CIFAR (SPEC E1's CIFAR version): the transformations applied to whole images, read from the
+# folder that torchvision's own download writes. Nothing is downloaded here.
+
+CIFAR = {  # name: (folder, training files, test files, label key, number of classes)
+    "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"], b"labels", 10),
+    "cifar100": ("cifar-100-python", ["train"], ["test"], b"fine_labels", 100),
+}
+DATASETS = ["t2d", *CIFAR]
+
+
+@lru_cache(maxsize=4)
+def _read_cifar(name, root):
+    """{split: (uint8 images (N, 3, 32, 32), labels)}; val is the last tenth of CIFAR's
+    training images, train the rest, test CIFAR's test set."""
+    import pickle
+
+    import numpy as np
+
+    folder, train_files, test_files, key, _ = CIFAR[name]
+    path = Path(root) / folder
+    if not path.is_dir():
+        raise ValueError(f"{path} does not exist: {name} is read from the folder that torchvision's "
+                         "download writes (see README)")
+
+    def read(files):
+        images, labels = [], []
+        for f in files:
+            try:
+                with open(path / f, "rb") as fh:
+                    batch = pickle.load(fh, encoding="bytes")
+                images.append(torch.from_numpy(np.ascontiguousarray(batch[b"data"], dtype=np.uint8)))
+                labels.append(torch.as_tensor(batch[key]))
+            except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as e:
+                raise ValueError(f"{path / f} is not a readable {name} batch ({type(e).__name__})") from None
+        return torch.cat(images).view(-1, 3, 32, 32), torch.cat(labels)
+
+    images, labels = read(train_files)
+    val = len(images) // 10
+    return {"train": (images[:-val], labels[:-val]), "val": (images[-val:], labels[-val:]),
+            "test": read(test_files)}
+
+
+def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, device="cpu", batch_size=None,
+          transform_seed=None):
+    """n images of `classes` from a CIFAR split, in an order seeded by (seed, split), each with
+    the transformations applied to the whole image (regions they uncover are black); labels
+    are positions in `classes`. root defaults to $CIFAR_DIR."""
+    names = parse_transforms(transforms)
+    if n < 1:
+        raise ValueError(f"the number of samples must be at least 1, got {n}")
+    root = root or os.environ.get("CIFAR_DIR")
+    if not root:
+        raise ValueError(f"{name} needs its folder: set CIFAR_DIR or pass --data-dir (see README)")
+    images, labels = _read_cifar(name, str(root))[split]
+    n_classes = CIFAR[name][4]
+    classes = list(classes)
+    bad = [c for c in classes if not 0 <= c < n_classes]
+    if not classes or bad:
+        raise ValueError(f"classes must be in 0..{n_classes - 1} for {name}, got {bad[:1] or 'none'}")
+    position = torch.full((n_classes,), -1)
+    position[classes] = torch.arange(len(classes))
+    pool = (position[labels] >= 0).nonzero()[:, 0]
+    if n > len(pool):
+        raise ValueError(f"{name} {split} has {len(pool)} images of these classes, {n} asked for")
+    order = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(hash_key(seed, split)))[:n]]
+    device = _device(device)
+    batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
+    transform_key = hash_key(seed if transform_seed is None else transform_seed, split)
+    out = torch.empty(n, 3, 32, 32, dtype=torch.uint8, device=device)
+    for start in range(0, n, batch_size):
+        x = images[order[start:start + batch_size]].to(device).float() / 255
+        x = torch.cat([x, torch.ones_like(x[:, :1])], 1)  # an opaque canvas: the whole image moves
+        x = _transform(x, names, torch.arange(start, start + len(x), device=device), transform_key)
+        out[start:start + len(x)] = (x[:, :3] * x[:, 3:] * 255).round_()
+    return out, position[labels[order]].to(device)
+
+
+def load(dataset, transforms, n, *, classes, seed=0, split="train", device="cpu", objects="procedural",
+         backgrounds="procedural", data_dir=None, transform_seed=None):
+    """Transforms-2D (`t2d`) or a CIFAR version: (uint8 images, labels) as generate()."""
+    if dataset == "t2d":
+        return generate(transforms, n, classes=classes, seed=seed, split=split, objects=objects,
+                        backgrounds=backgrounds, device=device, transform_seed=transform_seed)
+    if dataset in CIFAR:
+        return cifar(dataset, transforms, n, classes=classes, seed=seed, split=split, root=data_dir,
+                     device=device, transform_seed=transform_seed)
+    raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
 
 
 def parse_classes(spec):
@@ -252,8 +346,23 @@ def parse_classes(spec):
     return out
 
 
-def get_args_parser():
+def add_data_args(p):
+    """The data flags of every script: the dataset and where its files are."""
     default_dir = os.environ.get("SI_SCORE_DIR", "procedural")
+    p.add_argument("--dataset", choices=DATASETS, default="t2d",
+                   help="Transforms-2D, or CIFAR with the transformations on whole images (default: %(default)s)")
+    p.add_argument("--objects", default=default_dir,
+                   help="procedural, random, or an SI-Score folder with foregrounds/<class>/*.png "
+                        "(default: $SI_SCORE_DIR or procedural: %(default)s)")
+    p.add_argument("--backgrounds", default=default_dir,
+                   help="procedural, random, or an SI-Score folder with backgrounds/*.jpg "
+                        "(default: $SI_SCORE_DIR or procedural: %(default)s)")
+    p.add_argument("--data-dir", default=os.environ.get("CIFAR_DIR"),
+                   help="for CIFAR: the folder holding cifar-10-batches-py/ or cifar-100-python/ "
+                        "(default: $CIFAR_DIR: %(default)s)")
+
+
+def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--transforms", default="none",
@@ -264,13 +373,7 @@ def get_args_parser():
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default: %(default)s)")
     p.add_argument("--split", default="train", help="split name (default: %(default)s)")
     p.add_argument("--classes", default="0-29", help="object indices (default: %(default)s)")
-    p.add_argument("--size", type=int, default=32, help="image size (default: %(default)s)")
-    p.add_argument("--objects", default=default_dir,
-                   help="procedural, random, or an SI-Score folder with foregrounds/<class>/*.png "
-                        "(default: $SI_SCORE_DIR or procedural: %(default)s)")
-    p.add_argument("--backgrounds", default=default_dir,
-                   help="procedural, random, or an SI-Score folder with backgrounds/*.jpg "
-                        "(default: $SI_SCORE_DIR or procedural: %(default)s)")
+    add_data_args(p)
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     p.add_argument("--out", default="figures/grid.png", help="image to write (default: %(default)s)")
     return p
@@ -281,9 +384,9 @@ def main(args):
 
     try:
         classes = parse_classes(args.classes)
-        images, labels = generate(args.transforms, args.n, classes=classes, seed=args.seed,
-                                  split=args.split, size=args.size, objects=args.objects,
-                                  backgrounds=args.backgrounds, device=args.device)
+        images, labels = load(args.dataset, args.transforms, args.n, classes=classes, seed=args.seed,
+                              split=args.split, objects=args.objects, backgrounds=args.backgrounds,
+                              data_dir=args.data_dir, device=args.device)
     except ValueError as e:
         sys.exit(f"data.py: error: {e}")
     titles = [str(classes[i]) for i in labels.tolist()]

@@ -18,12 +18,14 @@ Scales: `paper` is SPEC exactly. `small` (the default) is the same design reduce
 32, probes on 2,000 samples (values 50 to 2,000).
 """
 import argparse
+import os
 import random
 import shlex
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from data import CIFAR
 from transforms import CATEGORIES
 
 N_OBJECTS = 61
@@ -42,6 +44,12 @@ SCALES = {
                   target_values=[50, 200, 500, 2000, 5000], probe_epochs=200),
 }
 
+# CIFAR at paper scale: 45,000 training images (4,500 a class in CIFAR-10, 450 in CIFAR-100)
+CIFAR_PAPER = dict(train_samples=20_000, val_samples=2000, test_samples=5000,
+                   pretrain_values=[1000, 2500, 5000, 10_000, 20_000], probe_samples=20_000,
+                   probe_test_samples=5000)
+CIFAR_TRAIN_PER_CLASS = {"cifar10": 4500, "cifar100": 450}
+
 # SPEC E1: the original's draws for seeds 0-9, (T_same, T_diff)
 E1_SETS = {
     0: ("translate,invert,pixelate", "rotate,posterize,erasing"),
@@ -56,17 +64,12 @@ E1_SETS = {
     9: ("translate,invert,elastic", "scale,sharpen,contrast"),
 }
 
-FACTORS = {  # factor -> its values, or the SCALES key holding them; see e1()
+FACTORS = {  # factor -> its values, or the SCALES key holding them; see _e1_dataset()
     "class_relationship": ["subset", "disjoint", "same", "superset"],
     "architecture": ["resnet18", "resnet50", "densenet121", "vgg11", "vit"],
     "pretraining_samples": "pretrain_values",
     "target_samples": "target_values",
 }
-
-
-def factor_values(factor, scale):
-    values = FACTORS[factor]
-    return SCALES[scale][values] if isinstance(values, str) else values
 
 
 def describe(scale):
@@ -89,10 +92,15 @@ def transform_sets(seed):
     return ",".join(p[0] for p in pairs), ",".join(p[1] for p in pairs)
 
 
-def class_split(seed):
-    """A seeded permutation of the objects: 30 target classes, 30 other classes."""
-    perm = random.Random(f"classes-{seed}").sample(range(N_OBJECTS), 60)
-    return perm[:30], perm[30:]
+def class_split(seed, dataset="t2d"):
+    """A seeded permutation of the classes: 30 target and 30 other objects for Transforms-2D,
+    half and half of CIFAR's classes."""
+    if dataset == "t2d":
+        perm = random.Random(f"classes-{seed}").sample(range(N_OBJECTS), 60)
+    else:
+        perm = random.Random(f"{dataset}-classes-{seed}").sample(range(CIFAR[dataset][4]), CIFAR[dataset][4])
+    half = len(perm) // 2
+    return perm[:half], perm[half:]
 
 
 class Run(NamedTuple):
@@ -109,24 +117,49 @@ class Point(NamedTuple):
     invariance: str  # "same" or "different"
     pretrain: str
     probe: str
+    dataset: str = "t2d"
 
 
 def _classes(ids):
     return ",".join(map(str, ids))
 
 
-def e1(scale, root="runs"):
-    """The runs of E1 at a scale and the figure points they make, runs deduplicated by folder."""
-    s = SCALES[scale]
+def cifar_datasets(cifar_dir):
+    """The CIFAR versions whose folder (as torchvision's download writes it) is in cifar_dir."""
+    if not cifar_dir:
+        return []
+    return [name for name, (folder, *_) in CIFAR.items() if (Path(cifar_dir) / folder).is_dir()]
+
+
+def e1(scale, root="runs", cifar_dir=None):
+    """The runs of E1 at a scale and the figure points they make, runs deduplicated by folder:
+    Transforms-2D, plus the CIFAR versions found in cifar_dir."""
     runs, points = {}, []
+    for dataset in ["t2d", *cifar_datasets(cifar_dir)]:
+        _e1_dataset(dataset, scale, root, cifar_dir, runs, points)
+    return list(runs.values()), points
+
+
+def _e1_dataset(dataset, scale, root, cifar_dir, runs, points):
+    s = dict(SCALES[scale])
+    if dataset == "t2d":
+        folder, data_args = f"{root}/{scale}/e1", []
+        factors = list(FACTORS)
+    else:  # half the classes are targets; CIFAR has fewer images per class than we can generate
+        folder, data_args = f"{root}/{scale}/e1-{dataset}", ["--dataset", dataset, "--data-dir", str(cifar_dir)]
+        factors = ["class_relationship", "architecture", "pretraining_samples"]
+        s.update(CIFAR_PAPER if scale == "paper" else {})
     for seed in range(s["seeds"]):
-        target, other = class_split(seed)
-        relationship = {"subset": target[:10], "disjoint": other, "same": target, "superset": target + other}
+        target, other = class_split(seed, dataset)
+        relationship = {"subset": target[:max(1, round(len(target) / 3))], "disjoint": other, "same": target,
+                        "superset": target + other}
         for invariance, transforms in zip(("same", "different"), transform_sets(seed)):
             def pretrain(rel="disjoint", arch="resnet18", n=s["train_samples"]):
-                out = f"{root}/{scale}/e1/pretrain/{arch}-{rel}-{invariance}-n{n}-s{seed}"
+                if dataset != "t2d":  # no more images than the classes have
+                    n = min(n, CIFAR_TRAIN_PER_CLASS[dataset] * len(relationship[rel]))
+                out = f"{folder}/pretrain/{arch}-{rel}-{invariance}-n{n}-s{seed}"
                 runs[out] = Run(out, [
-                    "train.py", "--arch", arch, "--width", str(s["width"]), "--transforms", transforms,
+                    "train.py", *data_args, "--arch", arch, "--width", str(s["width"]), "--transforms", transforms,
                     "--classes", _classes(relationship[rel]), "--train-samples", str(n),
                     "--val-samples", str(s["val_samples"]), "--test-samples", str(s["test_samples"]),
                     "--epochs", str(s["epochs"] or max(2, round(s["image_budget"] / n))),
@@ -135,26 +168,27 @@ def e1(scale, root="runs"):
                 return out
 
             def probe(pre, n=s["probe_samples"]):
-                out = f"{root}/{scale}/e1/probe/{Path(pre).name}-to-target-n{n}"
+                out = f"{folder}/probe/{Path(pre).name}-to-target-n{n}"
                 runs[out] = Run(out, [
-                    "transfer.py", "--checkpoint", f"{pre}/checkpoint.pt",
+                    "transfer.py", *data_args, "--checkpoint", f"{pre}/checkpoint.pt",
                     "--transforms", transform_sets(seed)[0], "--classes", _classes(target),
                     "--train-samples", str(n), "--test-samples", str(s["probe_test_samples"]),
                     "--epochs", str(s["probe_epochs"]), "--seed", str(seed), "--out", out], needs=pre)
                 return out
 
             def point(factor, value, pre, n=s["probe_samples"]):
-                points.append(Point(factor, value, seed, invariance, pre, probe(pre, n)))
+                points.append(Point(factor, value, seed, invariance, pre, probe(pre, n), dataset))
 
-            for rel in FACTORS["class_relationship"]:
-                point("class_relationship", rel, pretrain(rel=rel))
+            if "class_relationship" in factors:
+                for rel in FACTORS["class_relationship"]:
+                    point("class_relationship", rel, pretrain(rel=rel))
             for arch in FACTORS["architecture"]:
                 point("architecture", arch, pretrain(arch=arch))
-            for n in factor_values("pretraining_samples", scale):
+            for n in s["pretrain_values"]:
                 point("pretraining_samples", n, pretrain(n=n))
-            for n in factor_values("target_samples", scale):  # pretrained on the target classes themselves (SPEC E1)
-                point("target_samples", n, pretrain(rel="same"), n)
-    return list(runs.values()), points
+            if "target_samples" in factors:  # pretrained on the target classes themselves (SPEC E1)
+                for n in s["target_values"]:
+                    point("target_samples", n, pretrain(rel="same"), n)
 
 
 def command(run, python="python"):
@@ -175,6 +209,9 @@ def get_args_parser():
     p.add_argument("figure", choices=["fig2"], help="which experiment's runs (fig2 and fig3 share E1)")
     p.add_argument("--scale", choices=list(SCALES), default="small", help="(default: %(default)s)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+    p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
+                   help="folder with cifar-10-batches-py/ and/or cifar-100-python/: adds E1's CIFAR "
+                        "versions (default: $CIFAR_DIR: %(default)s)")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--makefile", action="store_true", help="print make rules")
     what.add_argument("--commands", action="store_true",
@@ -185,7 +222,10 @@ def get_args_parser():
 
 
 def main(args):
-    runs, _ = e1(args.scale, args.root)
+    if not cifar_datasets(args.cifar_dir):
+        print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
+              "the CIFAR parts are skipped", file=sys.stderr)
+    runs, _ = e1(args.scale, args.root, args.cifar_dir)
     if args.makefile:
         sys.stdout.write(makefile(runs, "FIG2_RUNS"))
         return

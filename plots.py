@@ -92,97 +92,124 @@ def mean_ci(values):
     return mean, T_975.get(n - 1, 1.96) * sd / math.sqrt(n)
 
 
-def e1_results(scale, root="runs"):
-    """{factor: [record per (value, invariance)]} from the E1 runs present, with every seed's
-    transfer (probe test) and pretraining test accuracy, their means and 95% intervals."""
-    _, points = experiments.e1(scale, root)
+DATASET_LABELS = {"t2d": "Transforms-2D", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+
+
+def _value_order(factor, value):
+    return FACTOR_ORDER[factor].index(value) if factor in FACTOR_ORDER else value
+
+
+FACTOR_ORDER = {f: v for f, v in experiments.FACTORS.items() if isinstance(v, list)}
+
+
+def e1_results(scale, root="runs", cifar_dir=None):
+    """{dataset: {factor: [record per (value, invariance)]}} from the E1 runs present, with
+    every seed's transfer (probe test) and pretraining test accuracy, means and 95% intervals."""
+    _, points = experiments.e1(scale, root, cifar_dir)
     found = {}
     for p in points:
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre.exists():
-            key = (p.factor, p.value, p.invariance)
-            found.setdefault(key, []).append((json.loads(probe.read_text())["test_acc"],
-                                              json.loads(pre.read_text())["test_acc"]))
+            found.setdefault((p.dataset, p.factor, p.value, p.invariance), []).append(
+                (json.loads(probe.read_text())["test_acc"], json.loads(pre.read_text())["test_acc"]))
     if not found:
-        raise ValueError(f"no E1 results under {root}/{scale}/e1: run `make fig2 SCALE={scale}` first")
+        raise ValueError(f"no E1 results under {root}/{scale}: run `make fig2 SCALE={scale}` first")
     n_found = sum(len(v) for v in found.values())
     if n_found < len(points):
         print(f"plots.py: {len(points) - n_found} of {len(points)} E1 points have no results yet; "
               "plotting the others", file=sys.stderr)
     out = {}
-    for (factor, value, invariance), accs in found.items():
+    for (dataset, factor, value, invariance), accs in sorted(
+            found.items(), key=lambda kv: (data.DATASETS.index(kv[0][0]), list(LABELS).index(kv[0][1]),
+                                           _value_order(kv[0][1], kv[0][2]), kv[0][3] != "same")):
         transfer, pretrain = [a for a, _ in accs], [b for _, b in accs]
         t_mean, t_ci = mean_ci(transfer)
         p_mean, p_ci = mean_ci(pretrain)
-        out.setdefault(factor, []).append(dict(
-            value=value, invariance=invariance, transfer_acc=t_mean, transfer_ci=t_ci,
+        out.setdefault(dataset, {}).setdefault(factor, []).append(dict(
+            dataset=dataset, value=value, invariance=invariance, transfer_acc=t_mean, transfer_ci=t_ci,
             transfer_acc_seeds=transfer, pretrain_acc=p_mean, pretrain_ci=p_ci, pretrain_acc_seeds=pretrain))
-    order = {f: {v: i for i, v in enumerate(experiments.factor_values(f, scale))} for f in out}
-    return {f: sorted(rs, key=lambda r: (order[f][r["value"]], r["invariance"] != "same"))
-            for f, rs in sorted(out.items(), key=lambda kv: list(LABELS).index(kv[0]))}
+    return out
 
 
 def claims(results):
-    """Per factor: the mean same-minus-different transfer gap, the span of transfer accuracy
-    across the factor's values for each kind, and whether same beats different at every value."""
+    """Per dataset and factor: the mean same-minus-different transfer gap (and the smallest),
+    the span of transfer accuracy across the factor's values for each kind, and whether same
+    beats different at every value."""
     rows = []
-    for factor, recs in results.items():
-        acc = {(r["value"], r["invariance"]): r["transfer_acc"] for r in recs}
-        values = sorted({v for v, _ in acc}, key=[r["value"] for r in recs].index)
-        paired = [v for v in values if (v, "same") in acc and (v, "different") in acc]
-        gaps = [acc[v, "same"] - acc[v, "different"] for v in paired]
-        span = {k: max(acc[v, k] for v in values if (v, k) in acc) - min(acc[v, k] for v in values if (v, k) in acc)
-                for k in ("same", "different")}
-        rows.append(dict(factor=factor, gap=sum(gaps) / len(gaps), min_gap=min(gaps), span_same=span["same"],
-                         span_different=span["different"], same_beats_different=all(g > 0 for g in gaps)))
+    for dataset, factors in results.items():
+        for factor, recs in factors.items():
+            acc = {(r["value"], r["invariance"]): r["transfer_acc"] for r in recs}
+            values = list(dict.fromkeys(r["value"] for r in recs))
+            paired = [v for v in values if (v, "same") in acc and (v, "different") in acc]
+            gaps = [acc[v, "same"] - acc[v, "different"] for v in paired]
+            span = {}
+            for kind in ("same", "different"):
+                kind_acc = [acc[v, kind] for v in values if (v, kind) in acc]
+                span[kind] = max(kind_acc) - min(kind_acc) if kind_acc else float("nan")
+            rows.append(dict(dataset=dataset, factor=factor, gap=sum(gaps) / len(gaps) if gaps else float("nan"),
+                             min_gap=min(gaps, default=float("nan")), span_same=span["same"],
+                             span_different=span["different"], same_beats_different=bool(gaps) and min(gaps) > 0))
     return rows
 
 
 def claims_table(rows):
-    lines = ["| factor | gap same - different | smallest gap | span (same) | span (different) | "
-             "same > different at every value |", "|---|---:|---:|---:|---:|---|"]
+    lines = ["| dataset | factor | gap same - different | smallest gap | span (same) | span (different) | "
+             "same > different at every value |", "|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
-        lines.append(f"| {LABELS[r['factor']]} | {r['gap']:.3f} | {r['min_gap']:.3f} | {r['span_same']:.3f} | "
-                     f"{r['span_different']:.3f} | {'yes' if r['same_beats_different'] else 'NO'} |")
+        lines.append(f"| {DATASET_LABELS[r['dataset']]} | {LABELS[r['factor']]} | {r['gap']:.3f} | "
+                     f"{r['min_gap']:.3f} | {r['span_same']:.3f} | {r['span_different']:.3f} | "
+                     f"{'yes' if r['same_beats_different'] else 'NO'} |")
     return "\n".join(lines)
 
 
-def fig2(scale, out, root="runs"):
-    """Paper Figure 2 and figures/fig2.json; prints the claims table."""
-    results = e1_results(scale, root)
-    fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.6), squeeze=False)
-    for ax, (factor, recs) in zip(axes[0], results.items()):
-        values = list(dict.fromkeys(r["value"] for r in recs))
-        for kind in ("same", "different"):
-            rs = {r["value"]: r for r in recs if r["invariance"] == kind}
-            xs = [i for i, v in enumerate(values) if v in rs]
-            for metric, style in (("transfer", "-o"), ("pretrain", "--s")):
-                mean = [rs[values[i]][f"{metric}_acc"] for i in xs]
-                ci = [rs[values[i]][f"{metric}_ci"] for i in xs]
-                ax.plot(xs, mean, style, color=COLORS[kind], ms=4, label=f"{kind}, {metric}")
-                ax.fill_between(xs, [m - c for m, c in zip(mean, ci)], [m + c for m, c in zip(mean, ci)],
-                                color=COLORS[kind], alpha=0.12, lw=0)
-        ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30 if factor == "architecture" else 0)
-        ax.set_title(LABELS[factor])
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("accuracy")
-    axes[0][-1].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Transforms-2D, invariance versus other factors ({experiments.describe(scale)})", fontsize=9)
+def fig2(scale, out, root="runs", cifar_dir=None):
+    """Paper Figure 2 (a row per dataset) and figures/fig2.json; prints the claims table."""
+    results = e1_results(scale, root, cifar_dir)
+    fig, axes = plt.subplots(len(results), len(LABELS), figsize=(4 * len(LABELS), 3.3 * len(results) + 0.5),
+                             squeeze=False)
+    for row, (dataset, factors) in zip(axes, results.items()):
+        for ax, factor in zip(row, LABELS):
+            if factor not in factors:
+                ax.axis("off")
+                continue
+            recs = factors[factor]
+            values = list(dict.fromkeys(r["value"] for r in recs))
+            for kind in ("same", "different"):
+                rs = {r["value"]: r for r in recs if r["invariance"] == kind}
+                xs = [i for i, v in enumerate(values) if v in rs]
+                for metric, style in (("transfer", "-o"), ("pretrain", "--s")):
+                    mean = [rs[values[i]][f"{metric}_acc"] for i in xs]
+                    ci = [rs[values[i]][f"{metric}_ci"] for i in xs]
+                    ax.plot(xs, mean, style, color=COLORS[kind], ms=4, label=f"{kind}, {metric}")
+                    ax.fill_between(xs, [m - c for m, c in zip(mean, ci)], [m + c for m, c in zip(mean, ci)],
+                                    color=COLORS[kind], alpha=0.12, lw=0)
+            ax.set_xticks(range(len(values)), [str(v) for v in values],
+                          rotation=30 if factor == "architecture" else 0)
+            ax.set_title(f"{DATASET_LABELS[dataset]}: {LABELS[factor]}", fontsize=10)
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3)
+        row[0].set_ylabel("accuracy")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    fig.suptitle(f"Invariance versus other factors ({experiments.describe(scale)})", fontsize=9)
+    fig.tight_layout()
     save_figure(fig, out, pdf=True)
-    json_out = {f: [{k: r[k] for k in ("value", "invariance", "transfer_acc", "transfer_acc_seeds",
-                                       "pretrain_acc")} for r in recs] for f, recs in results.items()}
+    keys = ("dataset", "value", "invariance", "transfer_acc", "transfer_acc_seeds", "pretrain_acc")
+    json_out = {}
+    for factors in results.values():
+        for factor, recs in factors.items():
+            json_out.setdefault(factor, []).extend({k: r[k] for k in keys} for r in recs)
     import train  # its atomic JSON writer
+
     train.write_json(Path(out).with_suffix(".json"), json_out)
     table = claims_table(claims(results))
     print(table)
     return table
 
 
-def fig3(scale, out, root="runs"):
-    """Paper Figure 3: per factor, the invariance gap next to the span of each model kind."""
-    rows = claims(e1_results(scale, root))
-    fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.4))
+def fig3(scale, out, root="runs", cifar_dir=None):
+    """Paper Figure 3: per dataset and factor, the invariance gap next to each kind's span."""
+    rows = claims(e1_results(scale, root, cifar_dir))
+    fig, ax = plt.subplots(figsize=(1.5 * len(rows) + 2, 3.6))
     width = 0.26
     for i, (key, label, color) in enumerate([("gap", "same - different (invariance)", "tab:green"),
                                              ("span_same", "span across values, same", COLORS["same"]),
@@ -190,11 +217,13 @@ def fig3(scale, out, root="runs"):
                                               COLORS["different"])]):
         ax.bar([j + (i - 1) * width for j in range(len(rows))], [r[key] for r in rows], width,
                label=label, color=color)
-    ax.set_xticks(range(len(rows)), [LABELS[r["factor"]] for r in rows], fontsize=8)
+    several = len({r["dataset"] for r in rows}) > 1
+    ax.set_xticks(range(len(rows)), [(f"{DATASET_LABELS[r['dataset']]}\n" if several else "") +
+                                     LABELS[r["factor"]] for r in rows], fontsize=8)
     ax.set_ylabel("difference in transfer accuracy")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(f"Transforms-2D ({experiments.describe(scale)})", fontsize=9)
+    ax.set_title(f"Invariance against other factors ({experiments.describe(scale)})", fontsize=9)
     save_figure(fig, out, pdf=True)
 
 
@@ -206,6 +235,8 @@ def get_args_parser():
         f.add_argument("--scale", choices=list(experiments.SCALES), default="small",
                        help="(default: %(default)s)")
         f.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+        f.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
+                       help="adds the CIFAR rows, as experiments.py (default: $CIFAR_DIR: %(default)s)")
         f.add_argument("--out", default=f"figures/{name}.png", help="PNG to write, PDF (and for fig2 "
                        "JSON) beside it (default: %(default)s)")
     f1 = sub.add_parser("fig1", help="Transforms-2D examples, one row per transformation")
@@ -225,9 +256,9 @@ def main(args):
         if args.figure == "fig1":
             fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
         elif args.figure == "fig2":
-            fig2(args.scale, args.out, args.root)
+            fig2(args.scale, args.out, args.root, args.cifar_dir)
         else:
-            fig3(args.scale, args.out, args.root)
+            fig3(args.scale, args.out, args.root, args.cifar_dir)
     except ValueError as e:
         sys.exit(f"plots.py: error: {e}")
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.pdf')}")

@@ -242,8 +242,9 @@ def train(args):
     model = models.build(args.arch, len(classes), args.width)  # validates --arch before data or folder
     splits = {}
     for split, n in (("train", args.train_samples), ("val", args.val_samples), ("test", args.test_samples)):
-        splits[split] = data.generate(args.transforms, n, classes=classes, seed=args.seed, split=split,
-                                      objects=args.objects, backgrounds=args.backgrounds, device=device)
+        splits[split] = data.load(args.dataset, args.transforms, n, classes=classes, seed=args.seed, split=split,
+                                  objects=args.objects, backgrounds=args.backgrounds, data_dir=args.data_dir,
+                                  device=device)
     # everything is validated: only now does the run folder appear
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "args.json", {**vars(args), "out": str(out), "git_revision": git_revision()})
@@ -303,10 +304,7 @@ def get_args_parser():
     p.add_argument("--seed", type=int, default=0, help="data, init and shuffling seed (default: %(default)s)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="cpu or cuda (default: %(default)s)")
-    p.add_argument("--objects", default="procedural",
-                   help="procedural, random, or an SI-Score folder (default: %(default)s)")
-    p.add_argument("--backgrounds", default="procedural",
-                   help="procedural, random, or an SI-Score folder (default: %(default)s)")
+    data.add_data_args(p)
     p.add_argument("--out", default=None,
                    help="run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
     p.add_argument("--force", action="store_true", help="rerun even if the folder has results.json")

@@ -140,8 +140,8 @@ def fine_tune(model, train_set, *, epochs, batch_size, lr, seed, amp=False):
 
 
 @torch.no_grad()
-def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l2", objects="procedural",
-               backgrounds="procedural", amp=False):
+def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l2", dataset="t2d",
+               objects="procedural", backgrounds="procedural", data_dir=None, amp=False):
     """SPEC section 4: mean ||f(x_i) - f(x'_i)|| / mean ||f(x_i) - f(x_pi(i))|| over n test images,
     where x and x' share object and background and differ only in the transformation parameters
     (transform_seed), and pi is a seeded random cyclic permutation, so no image is paired with
@@ -150,10 +150,10 @@ def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l
         raise ValueError(f"unknown metric {metric!r}: use l2 or cosine")
     if n < 2:
         raise ValueError(f"invariance needs at least 2 samples, got {n}")
-    kw = dict(classes=classes, seed=seed, split="test", objects=objects, backgrounds=backgrounds,
+    kw = dict(classes=classes, seed=seed, split="test", objects=objects, backgrounds=backgrounds, data_dir=data_dir,
               device=device)
-    x, _ = data.generate(transforms, n, **kw)
-    x2, _ = data.generate(transforms, n, transform_seed=seed + 1_000_003, **kw)
+    x, _ = data.load(dataset, transforms, n, **kw)
+    x2, _ = data.load(dataset, transforms, n, transform_seed=seed + 1_000_003, **kw)
     f, f2 = extract_features(model, x, amp=amp), extract_features(model, x2, amp=amp)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     perm = torch.empty_like(order)
@@ -191,14 +191,15 @@ def transfer(args):
         model = model.to(memory_format=torch.channels_last)
     start = time.time()
     if args.invariance:
-        kw = dict(classes=classes, seed=args.seed, device=device, objects=args.objects,
-                  backgrounds=args.backgrounds, amp=amp)
+        kw = dict(classes=classes, seed=args.seed, device=device, dataset=args.dataset, objects=args.objects,
+                  backgrounds=args.backgrounds, data_dir=args.data_dir, amp=amp)
         result = {metric: invariance(model, transforms, args.test_samples, metric=metric, **kw)
                   for metric in ("l2", "cosine")}
         result["transforms"] = transforms
     else:
-        splits = {split: data.generate(transforms, n, classes=classes, seed=args.seed, split=split,
-                                       objects=args.objects, backgrounds=args.backgrounds, device=device)
+        splits = {split: data.load(args.dataset, transforms, n, classes=classes, seed=args.seed, split=split,
+                                   objects=args.objects, backgrounds=args.backgrounds, data_dir=args.data_dir,
+                                   device=device)
                   for split, n in (("train", args.train_samples), ("test", args.test_samples))}
         head, train_acc, test_acc = linear_probe(model, splits["train"], splits["test"], len(classes),
                                                  epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -245,10 +246,7 @@ def get_args_parser():
                    help="data, head init and shuffling seed (default: %(default)s)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="cpu or cuda (default: %(default)s)")
-    p.add_argument("--objects", default="procedural",
-                   help="procedural, random, or an SI-Score folder (default: %(default)s)")
-    p.add_argument("--backgrounds", default="procedural",
-                   help="procedural, random, or an SI-Score folder (default: %(default)s)")
+    data.add_data_args(p)
     p.add_argument("--out", default=None,
                    help="run folder (default: <checkpoint folder>/transfer/<mode>-<transforms>-s<seed>)")
     p.add_argument("--force", action="store_true", help="rerun even if the result file exists")

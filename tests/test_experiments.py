@@ -41,8 +41,8 @@ def test_e1_runs_are_shared_and_complete(scale, pretrainings, probes):
     outs = {r.out for r in runs}
     assert all(p.pretrain in outs and p.probe in outs for p in points)
     seeds = experiments.SCALES[scale]["seeds"]
-    for factor in experiments.FACTORS:
-        values = experiments.factor_values(factor, scale)
+    for factor, values in experiments.FACTORS.items():
+        values = experiments.SCALES[scale][values] if isinstance(values, str) else values
         assert len([p for p in points if p.factor == factor]) == len(values) * 2 * seeds
     default = {(p.factor, p.value): p.pretrain for p in points if p.seed == 0 and p.invariance == "same"}
     assert default["class_relationship", "disjoint"] == default["architecture", "resnet18"]  # trained once
@@ -86,7 +86,7 @@ def test_fig2_and_fig3_from_result_files(tmp_path, capsys):
     numbers = json.loads(out.with_suffix(".json").read_text())
     assert list(numbers) == ["class_relationship", "architecture", "pretraining_samples", "target_samples"]
     rec = numbers["architecture"][0]
-    assert set(rec) == {"value", "invariance", "transfer_acc", "transfer_acc_seeds", "pretrain_acc"}
+    assert set(rec) == {"dataset", "value", "invariance", "transfer_acc", "transfer_acc_seeds", "pretrain_acc"}
     assert rec["value"] == "resnet18" and rec["transfer_acc_seeds"] == pytest.approx([0.9, 0.91])
     assert rec["transfer_acc"] == pytest.approx(0.905)
     assert table.count("| yes |") == 4 and "0.300" in table
@@ -97,6 +97,7 @@ def test_fig2_and_fig3_from_result_files(tmp_path, capsys):
 def test_claims_table_says_when_same_does_not_win(tmp_path):
     fake_results(tmp_path / "runs", gap_at="vgg11")
     rows = {r["factor"]: r for r in plots.claims(plots.e1_results("small", tmp_path / "runs"))}
+    assert set(rows) == set(experiments.FACTORS)
     assert not rows["architecture"]["same_beats_different"]
     assert rows["class_relationship"]["same_beats_different"]
     assert rows["architecture"]["span_different"] == pytest.approx(0.35)

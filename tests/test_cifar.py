@@ -1,0 +1,117 @@
+"""CIFAR read from torchvision's download layout (tiny pickle fixtures made here), the
+transformations on whole images, training on it, and E1's CIFAR runs."""
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import data
+import experiments
+import train
+import transfer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_cifar(root, name="cifar10", n_train=300, n_test=200):
+    """Batches in torchvision's layout: pickled dicts of uint8 (N, 3072) rows and labels."""
+    folder, train_files, test_files, key, n_classes = data.CIFAR[name]
+    rng = np.random.default_rng(0)
+    (root / folder).mkdir(parents=True)
+    raw = {}
+    for files, n in ((train_files, n_train), (test_files, n_test)):
+        for f in files:
+            images = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+            labels = [i % n_classes for i in range(n)]
+            raw[f] = (images, labels)
+            with open(root / folder / f, "wb") as fh:
+                pickle.dump({b"data": images, key: labels}, fh)
+    return raw
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_reads_torchvision_layout(tmp_path, name):
+    raw = make_cifar(tmp_path, name)
+    test_images, test_labels = raw[data.CIFAR[name][2][0]]
+    n = 2 * (len(test_labels) // data.CIFAR[name][4])  # every test image of classes 3 and 7
+    images, labels = data.cifar(name, [], n, classes=[3, 7], split="test", root=tmp_path)
+    assert images.shape == (n, 3, 32, 32) and sorted(labels.tolist()) == [0] * (n // 2) + [1] * (n // 2)
+    rows = {tuple(r) for r in test_images[[i for i, lab in enumerate(test_labels) if lab in (3, 7)]]}
+    assert {tuple(im.flatten().tolist()) for im in images} <= rows  # untouched pixels, right classes
+    for im, lab in zip(images, labels):
+        i = [tuple(r) for r in test_images].index(tuple(im.flatten().tolist()))
+        assert [3, 7][lab] == test_labels[i]
+
+
+def test_splits_seeds_and_whole_image_transformations(tmp_path):
+    make_cifar(tmp_path)
+    train_set, _ = data.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
+    val_set, _ = data.cifar("cifar10", [], 10, classes=range(10), split="val", root=tmp_path)
+    assert not {tuple(x.flatten().tolist()) for x in train_set} & {tuple(x.flatten().tolist()) for x in val_set}
+    again, _ = data.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
+    other, _ = data.cifar("cifar10", [], 40, classes=range(10), seed=1, root=tmp_path)
+    assert torch.equal(train_set, again) and not torch.equal(train_set, other)
+    inverted, _ = data.cifar("cifar10", ["invert"], 40, classes=range(10), root=tmp_path)
+    flipped = (inverted == 255 - train_set).flatten(1).all(1)
+    assert torch.equal(inverted[~flipped], train_set[~flipped]) and 0.2 < flipped.float().mean() < 0.8
+    rotated, _ = data.cifar("cifar10", ["rotate"], 40, classes=range(10), root=tmp_path)
+    assert (rotated[:, :, 0, 0] == 0).all(1).float().mean() > 0.5  # uncovered corners are black
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(root="/nonexistent"), "does not exist"),
+    (dict(n=500), "has 270 images of these classes, 500 asked for"),
+    (dict(classes=[10]), "classes must be in 0..9"),
+])
+def test_errors(tmp_path, kwargs, message):
+    make_cifar(tmp_path)
+    kwargs = dict(dict(n=10, classes=range(10), root=tmp_path), **kwargs)
+    with pytest.raises(ValueError, match=message):
+        data.cifar("cifar10", [], kwargs.pop("n"), **kwargs)
+
+
+def test_no_folder_says_how_to_get_one(monkeypatch):
+    monkeypatch.delenv("CIFAR_DIR", raising=False)
+    with pytest.raises(ValueError, match="set CIFAR_DIR"):
+        data.load("cifar10", [], 10, classes=[0])
+
+
+def test_pretrain_and_probe_on_cifar(tmp_path):
+    make_cifar(tmp_path / "c")
+    args = train.get_args_parser().parse_args([
+        "--dataset", "cifar10", "--data-dir", str(tmp_path / "c"), "--arch", "vgg11", "--width", "0.25",
+        "--classes", "0-4", "--transforms", "h_flip", "--train-samples", "40", "--val-samples", "5",
+        "--test-samples", "20", "--epochs", "1", "--batch-size", "8", "--device", "cpu", "--out",
+        str(tmp_path / "pre")])
+    _, metrics = train.train(args)
+    assert 0 <= metrics["test_acc"] <= 1
+    result = transfer.transfer(transfer.get_args_parser().parse_args([
+        "--dataset", "cifar10", "--data-dir", str(tmp_path / "c"), "--checkpoint", str(tmp_path / "pre/checkpoint.pt"),
+        "--classes", "5-9", "--train-samples", "40", "--test-samples", "20", "--epochs", "2", "--device", "cpu",
+        "--out", str(tmp_path / "probe")]))
+    assert (tmp_path / "probe" / "results.json").exists() and 0 <= result["test_acc"] <= 1
+
+
+def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path):
+    assert {p.dataset for p in experiments.e1("small", cifar_dir=tmp_path)[1]} == {"t2d"}
+    make_cifar(tmp_path)
+    runs, points = experiments.e1("small", cifar_dir=tmp_path)
+    assert {p.dataset for p in points} == {"t2d", "cifar10"}
+    cifar_runs = [r for r in runs if "/e1-cifar10/" in r.out]
+    assert len(cifar_runs) == 2 * 24 * 2  # seeds x (pretraining + probe) x 3 factors' 12 values x 2 kinds
+    assert all(["--dataset", "cifar10"] == r.args[1:3] for r in cifar_runs)
+    target, other = experiments.class_split(0, "cifar10")
+    assert sorted(target + other) == list(range(10)) and len(target) == 5
+    assert {p.factor for p in points if p.dataset == "cifar10"} == {
+        "class_relationship", "architecture", "pretraining_samples"}
+
+
+def test_without_cifar_the_plan_says_so_in_one_line(tmp_path):
+    res = subprocess.run([sys.executable, "experiments.py", "fig2", "--commands", "--cifar-dir", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0 and "CIFAR parts are skipped" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
