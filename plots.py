@@ -179,10 +179,15 @@ def fig2(scale, out, root="runs", cifar_dir=None):
                 xs = [i for i, v in enumerate(values) if v in rs]
                 for metric, style in (("transfer", "-o"), ("pretrain", "--s")):
                     mean = [rs[values[i]][f"{metric}_acc"] for i in xs]
-                    ci = [rs[values[i]][f"{metric}_ci"] for i in xs]
                     ax.plot(xs, mean, style, color=COLORS[kind], ms=4, label=f"{kind}, {metric}")
-                    ax.fill_between(xs, [m - c for m, c in zip(mean, ci)], [m + c for m, c in zip(mean, ci)],
-                                    color=COLORS[kind], alpha=0.12, lw=0)
+                # 95% interval of the transfer accuracy (clipped to [0, 1]) and every seed's value
+                mean = [rs[values[i]]["transfer_acc"] for i in xs]
+                ci = [rs[values[i]]["transfer_ci"] for i in xs]
+                ax.fill_between(xs, [max(0, m - c) for m, c in zip(mean, ci)],
+                                [min(1, m + c) for m, c in zip(mean, ci)], color=COLORS[kind], alpha=0.12, lw=0)
+                for i in xs:
+                    seeds = rs[values[i]]["transfer_acc_seeds"]
+                    ax.plot([i] * len(seeds), seeds, ".", color=COLORS[kind], ms=3, alpha=0.6)
             ax.set_xticks(range(len(values)), [str(v) for v in values],
                           rotation=30 if factor == "architecture" else 0)
             ax.set_title(f"{DATASET_LABELS[dataset]}: {LABELS[factor]}", fontsize=10)
@@ -223,7 +228,7 @@ def fig3(scale, out, root="runs", cifar_dir=None):
     ax.set_ylabel("difference in transfer accuracy")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(f"Invariance against other factors ({experiments.describe(scale)})", fontsize=9)
+    ax.set_title(f"Invariance against other factors\n({experiments.describe(scale)})", fontsize=8)
     save_figure(fig, out, pdf=True)
 
 

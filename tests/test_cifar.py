@@ -64,7 +64,7 @@ def test_splits_seeds_and_whole_image_transformations(tmp_path):
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(root="/nonexistent"), "does not exist"),
-    (dict(n=500), "has 270 images of these classes, 500 asked for"),
+    (dict(n=5000), "has 1350 images of these classes, 5000 asked for"),  # 5 files x 300, a tenth for val
     (dict(classes=[10]), "classes must be in 0..9"),
 ])
 def test_errors(tmp_path, kwargs, message):
