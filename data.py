@@ -299,7 +299,10 @@ def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, dev
     root = root or os.environ.get("CIFAR_DIR")
     if not root:
         raise ValueError(f"{name} needs its folder: set CIFAR_DIR or pass --data-dir (see README)")
-    images, labels = _read_cifar(name, str(root))[split]
+    splits = _read_cifar(name, str(root))
+    if split not in splits:
+        raise ValueError(f"unknown split {split!r} for {name}; choose from {', '.join(splits)}")
+    images, labels = splits[split]
     n_classes = CIFAR[name][4]
     classes = list(classes)
     bad = [c for c in classes if not 0 <= c < n_classes]

@@ -283,6 +283,17 @@ def train(args):
     return model, {**results, "history": history}
 
 
+def add_run_args(p, out_help):
+    """The flags train.py and transfer.py share: device, data, run folder, precision."""
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                   help="cpu or cuda; with several GPUs, the least busy one (default: %(default)s)")
+    data.add_data_args(p)
+    p.add_argument("--out", default=None, help=out_help)
+    p.add_argument("--force", action="store_true", help="rerun even if the run's result file exists")
+    p.add_argument("--no-amp", action="store_true",
+                   help="on CUDA, fp32 and NCHW instead of bf16 autocast and channels_last")
+
+
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", default="resnet18",
@@ -302,15 +313,8 @@ def get_args_parser():
     p.add_argument("--weight-decay", type=float, default=None,
                    help=f"Adam weight decay (default: 0, or {VIT_WEIGHT_DECAY} for vit)")
     p.add_argument("--seed", type=int, default=0, help="data, init and shuffling seed (default: %(default)s)")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
-                   help="cpu or cuda (default: %(default)s)")
-    data.add_data_args(p)
-    p.add_argument("--out", default=None,
-                   help="run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
-    p.add_argument("--force", action="store_true", help="rerun even if the folder has results.json")
+    add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--no-amp", action="store_true",
-                   help="on CUDA, train in fp32 and NCHW instead of bf16 autocast and channels_last")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic algorithms and no cudnn benchmarking (slower)")
     return p

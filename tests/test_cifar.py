@@ -66,6 +66,7 @@ def test_splits_seeds_and_whole_image_transformations(tmp_path):
     (dict(root="/nonexistent"), "does not exist"),
     (dict(n=5000), "has 1350 images of these classes, 5000 asked for"),  # 5 files x 300, a tenth for val
     (dict(classes=[10]), "classes must be in 0..9"),
+    (dict(split="dev"), "unknown split .dev."),
 ])
 def test_errors(tmp_path, kwargs, message):
     make_cifar(tmp_path)
