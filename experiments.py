@@ -103,6 +103,15 @@ def class_split(seed, dataset="t2d"):
     return perm[:half], perm[half:]
 
 
+def budget_args(s, arch, n):
+    """A pretraining's --width, --epochs, --batch-size (and --lr) at scale settings s, for an
+    architecture trained on n samples: s["arch"][arch] overrides the scale's settings."""
+    o = {**s, **s.get("arch", {}).get(arch, {})}
+    epochs = o["epochs"] or max(2, round(o["image_budget"] / n))
+    args = ["--width", str(o["width"]), "--epochs", str(epochs), "--batch-size", str(o["batch_size"])]
+    return args + (["--lr", str(o["lr"])] if "lr" in o else [])
+
+
 class Run(NamedTuple):
     out: str  # the run folder; its results.json is the make target
     args: list  # the script and its arguments
@@ -159,12 +168,10 @@ def _e1_dataset(dataset, scale, root, cifar_dir, runs, points):
                     n = min(n, CIFAR_TRAIN_PER_CLASS[dataset] * len(relationship[rel]))
                 out = f"{folder}/pretrain/{arch}-{rel}-{invariance}-n{n}-s{seed}"
                 runs[out] = Run(out, [
-                    "train.py", *data_args, "--arch", arch, "--width", str(s["width"]), "--transforms", transforms,
+                    "train.py", *data_args, "--arch", arch, "--transforms", transforms,
                     "--classes", _classes(relationship[rel]), "--train-samples", str(n),
                     "--val-samples", str(s["val_samples"]), "--test-samples", str(s["test_samples"]),
-                    "--epochs", str(s["epochs"] or max(2, round(s["image_budget"] / n))),
-                    "--batch-size", str(s["batch_size"]),
-                    "--seed", str(seed), "--out", out])
+                    *budget_args(s, arch, n), "--seed", str(seed), "--out", out])
                 return out
 
             def probe(pre, n=s["probe_samples"]):
