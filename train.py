@@ -218,6 +218,11 @@ def load_checkpoint(path, device="cpu"):
     return model.to(device), args
 
 
+# the arguments a run's results depend on (not where or how fast it ran)
+RESULT_ARGS = ["arch", "width", "transforms", "classes", "train_samples", "val_samples", "test_samples", "epochs",
+               "batch_size", "lr", "weight_decay", "seed", "dataset", "objects", "backgrounds"]
+
+
 def default_out(args):
     transforms = "+".join(data.parse_transforms(args.transforms)) or "none"
     return str(Path("runs") / "pretrain" / f"{args.arch}-{transforms}-s{args.seed}")
@@ -229,6 +234,13 @@ def train(args):
     has results.json (and not --force) nothing is trained: the stored model and results return."""
     out = Path(args.out or default_out(args))
     if (out / "results.json").exists() and not args.force:
+        # a folder is named by its configuration, not by every setting: refuse to pass off a run
+        # made with other settings as this one
+        stored = json.loads((out / "args.json").read_text())
+        changed = [k for k in RESULT_ARGS if k in stored and stored[k] != getattr(args, k)]
+        if changed:
+            diff = ", ".join(f"{k}: {stored[k]} != {getattr(args, k)}" for k in changed)
+            raise ValueError(f"{out} holds a run with other settings ({diff}): delete it or use --force")
         print(f"train.py: {out} already has results.json, skipping (use --force to rerun)")
         model, _ = load_checkpoint(out / "checkpoint.pt", args.device)
         return model, json.loads((out / "results.json").read_text())

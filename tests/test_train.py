@@ -1,6 +1,7 @@
 """train.py and transfer.py: pretraining learns, seeding, the run folder, strict checkpoints, the
 linear-probe protocol (only the head is optimised, the backbone never changes), the invariance
 measure at its two ends, and clean CLI errors. All on CPU with 32 x 32 images and tiny runs."""
+import argparse
 import json
 import subprocess
 import sys
@@ -63,6 +64,11 @@ def test_run_folder(pretrained, capsys):
     _, again = train.train(args)
     assert "skipping" in capsys.readouterr().out
     assert again == results and (out / "checkpoint.pt").stat().st_mtime_ns == mtime
+
+    # the same folder asked for with other settings is refused, not passed off as that run
+    with pytest.raises(ValueError, match="other settings.*epochs: 3 != 5"):
+        train.train(argparse.Namespace(**{**vars(args), "epochs": 5}))
+    assert (out / "checkpoint.pt").stat().st_mtime_ns == mtime
 
 
 def test_load_checkpoint_round_trip(pretrained):
