@@ -1,7 +1,8 @@
 # One target per figure; every target that runs Python installs the environment first.
 # PYTHON=python3 make ... uses your own interpreter and environment instead of .venv.
 # SCALE=small (default: about 20 min on 2 CPU cores) or SCALE=paper (the paper, for GPUs).
-# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3.
+# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3,
+# and is what table-irrelevant needs.
 PYTHON ?= .venv/bin/python
 ifeq ($(origin PYTHON),file)
 INSTALL := .venv/.installed
@@ -24,9 +25,24 @@ $(FIG2_MK): experiments.py $(INSTALL)
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py fig2 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
 
-.PHONY: help install test smoke fig1 fig2 fig3 commands bench bench-train clean
+# E4's runs, likewise; they need CIFAR-10. Without it, `make table-irrelevant` stops with
+# experiments.py's one line on how to get it, having written nothing; `make all` leaves E4 out.
+E4_MK := runs/$(SCALE)/table-irrelevant.mk
+ifneq ($(filter table-irrelevant,$(MAKECMDGOALS))$(and $(filter all,$(MAKECMDGOALS)),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.)),)
+include $(E4_MK)
+ifeq ($(SCALE),small)
+MAKEFLAGS += -j2 --output-sync=target
+RUN_ENV ?= OMP_NUM_THREADS=1
+endif
+endif
+$(E4_MK): experiments.py $(INSTALL)
+	@$(PYTHON) experiments.py table-irrelevant --check --cifar-dir "$(CIFAR_DIR)"
+	@mkdir -p $(@D)
+	$(PYTHON) experiments.py table-irrelevant --scale $(SCALE) --makefile --cifar-dir "$(CIFAR_DIR)" > $@.tmp && mv $@.tmp $@
+
+.PHONY: help install test smoke fig1 fig2 fig3 table-irrelevant commands bench bench-train clean
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 18
 
 install: $(INSTALL)  ## create .venv and install requirements.txt (once)
 .venv/.installed: requirements.txt
@@ -51,6 +67,9 @@ fig2: $(FIG2_RUNS)  ## figures/fig2.png: invariance versus other factors (experi
 
 fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor's span (same runs)
 	$(PYTHON) plots.py fig3 --scale $(SCALE)
+
+table-irrelevant: $(TABLE_IRRELEVANT_RUNS)  ## figures/table_irrelevant.md/.tex/.json: invariance can hurt (E4; needs CIFAR_DIR)
+	$(PYTHON) plots.py table-irrelevant --scale $(SCALE)
 
 commands: install  ## one command per run of fig2 at SCALE, pretrainings first (for a cluster)
 	@$(PYTHON) experiments.py fig2 --scale $(SCALE) --commands

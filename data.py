@@ -253,7 +253,7 @@ CIFAR = {  # name: (folder, training files, test files, label key, number of cla
     "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"], b"labels", 10),
     "cifar100": ("cifar-100-python", ["train"], ["test"], b"fine_labels", 100),
 }
-DATASETS = ["t2d", *CIFAR]
+DATASETS = ["t2d", *CIFAR, "cifar10+objects", "black+objects"]  # the last two: E4, below
 
 
 @lru_cache(maxsize=4)
@@ -288,14 +288,9 @@ def _read_cifar(name, root):
             "test": read(test_files)}
 
 
-def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, device="cpu", batch_size=None,
-          transform_seed=None):
-    """n images of `classes` from a CIFAR split, in an order seeded by (seed, split), each with
-    the transformations applied to the whole image (regions they uncover are black); labels
-    are positions in `classes`. root defaults to $CIFAR_DIR."""
-    names = parse_transforms(transforms)
-    if n < 1:
-        raise ValueError(f"the number of samples must be at least 1, got {n}")
+def _cifar_split(name, root, split, classes):
+    """(images, labels, positions) of a CIFAR split: positions[k] is the index in `classes` of
+    image k's class, or -1 for an image of another class. root defaults to $CIFAR_DIR."""
     root = root or os.environ.get("CIFAR_DIR")
     if not root:
         raise ValueError(f"{name} needs its folder: set CIFAR_DIR or pass --data-dir (see README)")
@@ -310,10 +305,27 @@ def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, dev
         raise ValueError(f"classes must be in 0..{n_classes - 1} for {name}, got {bad[:1] or 'none'}")
     position = torch.full((n_classes,), -1)
     position[classes] = torch.arange(len(classes))
-    pool = (position[labels] >= 0).nonzero()[:, 0]
+    return images, labels, position[labels]
+
+
+def _cifar_order(name, positions, n, split, key):
+    """The first n of a permutation (seeded by key) of the split's images of the chosen classes."""
+    pool = (positions >= 0).nonzero()[:, 0]
     if n > len(pool):
         raise ValueError(f"{name} {split} has {len(pool)} images of these classes, {n} asked for")
-    order = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(hash_key(seed, split)))[:n]]
+    return pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(key))[:n]]
+
+
+def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, device="cpu", batch_size=None,
+          transform_seed=None):
+    """n images of `classes` from a CIFAR split, in an order seeded by (seed, split), each with
+    the transformations applied to the whole image (regions they uncover are black); labels
+    are positions in `classes`. root defaults to $CIFAR_DIR."""
+    names = parse_transforms(transforms)
+    if n < 1:
+        raise ValueError(f"the number of samples must be at least 1, got {n}")
+    images, _, positions = _cifar_split(name, root, split, classes)
+    order = _cifar_order(name, positions, n, split, hash_key(seed, split))
     device = _device(device)
     batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
     transform_key = hash_key(seed if transform_seed is None else transform_seed, split)
@@ -323,12 +335,107 @@ def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, dev
         x = torch.cat([x, torch.ones_like(x[:, :1])], 1)  # an opaque canvas: the whole image moves
         x = _transform(x, names, torch.arange(start, start + len(x), device=device), transform_key)
         out[start:start + len(x)] = (x[:, :3] * x[:, 3:] * 255).round_()
-    return out, position[labels[order]].to(device)
+    return out, positions[order].to(device)
+
+
+# ----------------------------------------------------------------------------------------
+# E4, irrelevant features (SPEC E4): 10 objects shrunk to 0.55 and pasted onto CIFAR-10 images
+# (cifar10+objects) or onto black (black+objects), the object and the CIFAR image drawn
+# independently, labelled by one of the two. Sample i's object (which one, and where with
+# placement "translated") is a hash of (object_seed, split, i); its CIFAR image is the i-th of
+# the permutation that cifar() draws with image_seed. Both default to seed, so the CIFAR images
+# of cifar10+objects are those of cifar10 with the same seed and classes. Giving x' another
+# object_seed (image_seed) makes pairs that share the CIFAR image (the object): transfer.py's
+# invariance to object (background) changes.
+
+COMPOSITES = ("cifar10+objects", "black+objects")
+E4_OBJECTS = range(10)  # the objects of a CIFAR-labelled composite
+E4_SCALE, E4_CORNER = 0.55, (21, 2)  # the object's box: 0.55 of its usual size, top-left corner (x, y)
+
+
+@lru_cache(maxsize=4)
+def _small_objects(objects, device):
+    """The objects' boxes (N, 4, B, B), B = 0.55 x the 22-pixel box of a 32-pixel canvas."""
+    canvas = _object_canvases(objects, 32, "cpu")
+    box, lo = round(0.7 * 32), (32 - round(0.7 * 32)) // 2
+    small = round(E4_SCALE * box)
+    return torch.stack([_fit(c[:, lo:lo + box, lo:lo + box], small) for c in canvas]).to(device)
+
+
+def _paste(sprites, x, y, size=32):
+    """RGBA canvases (B, 4, size, size) with sprite b's top-left corner at (x[b], y[b]); what
+    falls outside the canvas is cut off (the fixed spot's last column does: 21 + 12 > 32)."""
+    b, _, box, _ = sprites.shape
+    canvas = sprites.new_zeros(b, size + box, size + box, 4)  # room for a sprite at any corner
+    ar = torch.arange(box, device=sprites.device)
+    rows, cols = (y[:, None] + ar)[:, :, None], (x[:, None] + ar)[:, None, :]  # (B, box, 1), (B, 1, box)
+    canvas[torch.arange(b, device=sprites.device)[:, None, None], rows, cols] = sprites.permute(0, 2, 3, 1)
+    return canvas[:, :size, :size].permute(0, 3, 1, 2)  # (B, S+box, S+box, 4) -> (B, 4, S, S)
+
+
+def composite(name, n, *, classes, label, placement="fixed", seed=0, split="train", root=None,
+              objects="procedural", device="cpu", object_seed=None, image_seed=None, batch_size=None):
+    """n E4 samples (uint8 images, labels). label "cifar": classes are CIFAR-10 classes and the
+    object is any of E4_OBJECTS; label "object": classes are object indices and the CIFAR image
+    is of any class. placement "fixed" puts every object's box at E4_CORNER, "translated" at a
+    uniform position inside the image. black+objects takes no CIFAR image (and no label cifar)."""
+    if name not in COMPOSITES:
+        raise ValueError(f"unknown composite {name!r}; choose from {', '.join(COMPOSITES)}")
+    if label not in ("cifar", "object") or (name == "black+objects" and label == "cifar"):
+        raise ValueError(f"label must be object{' or cifar' if name == 'cifar10+objects' else ''} for {name}, "
+                         f"got {label!r}")
+    if placement not in ("fixed", "translated"):
+        raise ValueError(f"placement must be fixed or translated, got {placement!r}")
+    if n < 1:
+        raise ValueError(f"the number of samples must be at least 1, got {n}")
+    device = _device(device)
+    batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
+    sprites = _small_objects(str(objects), device)
+    object_ids = list(classes) if label == "object" else list(E4_OBJECTS)
+    bad = [c for c in object_ids if not 0 <= c < len(sprites)]
+    if not object_ids or bad:
+        raise ValueError(f"object {bad[:1] or 'none'} is out of range: {len(sprites)} objects in {objects}")
+    object_ids = torch.tensor(object_ids, device=device)
+    if name == "cifar10+objects":
+        images, _, positions = _cifar_split("cifar10", root, split, classes if label == "cifar" else range(10))
+        order = _cifar_order("cifar10", positions, n, split, hash_key(seed if image_seed is None else image_seed,
+                                                                      split))
+    object_key = hash_key(seed if object_seed is None else object_seed, split, "object")
+    out = torch.empty(n, 3, 32, 32, dtype=torch.uint8, device=device)
+    labels = torch.empty(n, dtype=torch.long, device=device)
+    room = 32 - sprites.shape[-1] + 1  # translated corners: 0 .. 32 - box
+    for start in range(0, n, batch_size):
+        idx = torch.arange(start, min(n, start + batch_size), device=device)
+        r = Rand(hash32(hash32(idx) ^ object_key))
+        which = r.integers("which", len(object_ids))
+        if placement == "fixed":
+            x, y = (torch.full_like(idx, c) for c in E4_CORNER)
+        else:
+            x, y = r.integers("x", room), r.integers("y", room)
+        obj = _paste(sprites[object_ids[which]], x, y)
+        if name == "cifar10+objects":
+            bg = images[order[idx.cpu()]].to(device).float()
+            labels[idx] = which if label == "object" else positions[order[idx.cpu()]].to(device)
+        else:
+            bg = torch.zeros(len(idx), 3, 32, 32, device=device)
+            labels[idx] = which
+        out[idx] = bg.lerp_(obj[:, :3] * 255, obj[:, 3:]).round_().to(torch.uint8)
+    return out, labels
 
 
 def load(dataset, transforms, n, *, classes, seed=0, split="train", device="cpu", objects="procedural",
-         backgrounds="procedural", data_dir=None, transform_seed=None):
-    """Transforms-2D (`t2d`) or a CIFAR version: (uint8 images, labels) as generate()."""
+         backgrounds="procedural", data_dir=None, transform_seed=None, label="object", placement="fixed",
+         object_seed=None, image_seed=None):
+    """Transforms-2D (`t2d`), a CIFAR version or an E4 composite: (uint8 images, labels) as
+    generate(). label, placement, object_seed and image_seed are the composites' (see composite())."""
+    if dataset in COMPOSITES:
+        if parse_transforms(transforms):
+            raise ValueError(f"{dataset} takes no transformations, got {transforms!r}")
+        return composite(dataset, n, classes=classes, label=label, placement=placement, seed=seed, split=split,
+                         root=data_dir, objects=objects, device=device, object_seed=object_seed,
+                         image_seed=image_seed)
+    if (object_seed, image_seed) != (None, None):
+        raise ValueError(f"object and image seeds are for {' and '.join(COMPOSITES)}, not {dataset}")
     if dataset == "t2d":
         return generate(transforms, n, classes=classes, seed=seed, split=split, objects=objects,
                         backgrounds=backgrounds, device=device, transform_seed=transform_seed)
@@ -353,13 +460,19 @@ def add_data_args(p):
     """The data flags of every script: the dataset and where its files are."""
     default_dir = os.environ.get("SI_SCORE_DIR", "procedural")
     p.add_argument("--dataset", choices=DATASETS, default="t2d",
-                   help="Transforms-2D, or CIFAR with the transformations on whole images (default: %(default)s)")
+                   help="Transforms-2D, CIFAR with the transformations on whole images, or E4's objects pasted "
+                        "on CIFAR-10 or on black (default: %(default)s)")
     p.add_argument("--objects", default=default_dir,
                    help="procedural, random, or an SI-Score folder with foregrounds/<class>/*.png "
                         "(default: $SI_SCORE_DIR or procedural: %(default)s)")
     p.add_argument("--backgrounds", default=default_dir,
                    help="procedural, random, or an SI-Score folder with backgrounds/*.jpg "
                         "(default: $SI_SCORE_DIR or procedural: %(default)s)")
+    p.add_argument("--label", choices=["object", "cifar"], default="object",
+                   help="for the E4 composites: which of the two is the class (default: %(default)s)")
+    p.add_argument("--placement", choices=["fixed", "translated"], default="fixed",
+                   help="for the E4 composites: the object's box at the top right (x=21, y=2), or "
+                        "anywhere (default: %(default)s)")
     p.add_argument("--data-dir", default=os.environ.get("CIFAR_DIR"),
                    help="for CIFAR: the folder holding cifar-10-batches-py/ or cifar-100-python/ "
                         "(default: $CIFAR_DIR: %(default)s)")
@@ -389,7 +502,8 @@ def main(args):
         classes = parse_classes(args.classes)
         images, labels = load(args.dataset, args.transforms, args.n, classes=classes, seed=args.seed,
                               split=args.split, objects=args.objects, backgrounds=args.backgrounds,
-                              data_dir=args.data_dir, device=args.device)
+                              data_dir=args.data_dir, device=args.device, label=args.label,
+                              placement=args.placement)
     except ValueError as e:
         sys.exit(f"data.py: error: {e}")
     titles = [str(classes[i]) for i in labels.tolist()]

@@ -3,6 +3,7 @@
     python experiments.py fig2 --scale small --makefile     # make rules; the Makefile includes them
     python experiments.py fig2 --scale paper --commands      # one command per line, for a cluster
     python experiments.py fig2 --scale paper --commands --stage pretrain   # only the pretrainings
+    python experiments.py table-irrelevant --scale small --makefile         # E4 (needs CIFAR-10)
 
 Experiment E1 (Figures 2 and 3, "how important is invariance"): per seed, a target task of 30
 objects under a set of three transformations T_same (one per category), and pretrainings
@@ -117,9 +118,10 @@ def budget_args(s, arch, n):
 
 
 class Run(NamedTuple):
-    out: str  # the run folder; its results.json is the make target
+    out: str  # the run folder; its result file (results.json or invariance.json) is the make target
     args: list  # the script and its arguments
     needs: str = ""  # the run folder whose results.json must exist first
+    result: str = "results.json"
 
 
 class Point(NamedTuple):
@@ -202,43 +204,141 @@ def _e1_dataset(dataset, scale, root, cifar_dir, runs, points):
                     point("target_samples", n, pretrain(rel="same"), n)
 
 
+# ----------------------------------------------------------------------------------------
+# E4, irrelevant features (the paper's "invariance can hurt" table)
+
+E4_TASKS = {  # task: (folder name, data flags); the composites also get --placement
+    "C&C": ("cc", ["--dataset", "cifar10", "--classes", "0-9"]),
+    "C+O&C": ("coc", ["--dataset", "cifar10+objects", "--label", "cifar", "--classes", "0-9"]),
+    "C+O&O": ("coo", ["--dataset", "cifar10+objects", "--label", "object", "--classes", "0-9"]),
+    "O&O": ("oo", ["--dataset", "black+objects", "--label", "object", "--classes", "0-9"]),
+}
+PLACEMENTS = ["fixed", "translated"]
+INVARIANCES = ["object", "background"]  # what differs within a pair: transfer.py --vary
+# paper: 200 pretraining epochs on CIFAR-10's 45,000 training images (the last 5,000 are val),
+# its 10,000 test images; probes of 100 epochs. small: E1's small budget, probes of 100 epochs.
+E4_SCALES = {
+    "small": dict(SCALES["small"], probe_epochs=100),
+    "paper": dict(SCALES["paper"], epochs=200, train_samples=45_000, val_samples=5000, test_samples=10_000,
+                  probe_samples=45_000, probe_test_samples=10_000, probe_epochs=100),
+}
+
+
+class Cell(NamedTuple):
+    """One entry of the table for one seed: a probe's accuracy or an invariance, and its run."""
+    placement: str
+    seed: int
+    pretrain: str  # the pretraining task
+    column: str  # the probe task, or "object" / "background" (invariance to changes of that)
+    run: Run
+
+
+def e4(scale, root="runs", cifar_dir="$(CIFAR_DIR)"):
+    """The runs of E4 at a scale and the table cells they fill, runs deduplicated by folder.
+    Every pretraining is probed on all four tasks of its placement, and its invariance to object
+    and to background changes is measured on the composite images of that placement. C&C does
+    not depend on the placement: it is trained once and its C&C probe is shared."""
+    s, folder, runs, cells = E4_SCALES[scale], f"{root}/{scale}/e4", {}, []
+
+    def flags(task, placement):
+        name, args = E4_TASKS[task]
+        if task == "C&C":
+            return name, args + ["--data-dir", cifar_dir]
+        return f"{name}-{placement}", args + ["--placement", placement, "--data-dir", cifar_dir]
+
+    def add(run):
+        return runs.setdefault(run.out, run)
+
+    for seed in range(s["seeds"]):
+        for placement in PLACEMENTS:
+            for pre_task in E4_TASKS:
+                name, data_args = flags(pre_task, placement)
+                pre = add(Run(f"{folder}/pretrain/{name}-s{seed}", [
+                    "train.py", *data_args, "--arch", "resnet18", "--train-samples", str(s["train_samples"]),
+                    "--val-samples", str(s["val_samples"]), "--test-samples", str(s["test_samples"]),
+                    *budget_args(s, "resnet18", s["train_samples"]), "--seed", str(seed),
+                    "--out", f"{folder}/pretrain/{name}-s{seed}"]))
+                ckpt = ["--checkpoint", f"{pre.out}/checkpoint.pt", "--seed", str(seed)]
+                for task in E4_TASKS:
+                    probe_name, probe_args = flags(task, placement)
+                    out = f"{folder}/probe/{name}-to-{probe_name}-s{seed}"
+                    cells.append(Cell(placement, seed, pre_task, task, add(Run(out, [
+                        "transfer.py", *probe_args, *ckpt, "--train-samples", str(s["probe_samples"]),
+                        "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
+                        "--out", out], needs=pre.out))))
+                _, composite_args = flags("C+O&C", placement)
+                for vary in INVARIANCES:
+                    out = f"{folder}/invariance/{name}-{vary}-{placement}-s{seed}"
+                    cells.append(Cell(placement, seed, pre_task, vary, add(Run(out, [
+                        "transfer.py", "--invariance", "--vary", vary, *composite_args, *ckpt,
+                        "--test-samples", str(s["test_samples"]), "--out", out], needs=pre.out,
+                        result="invariance.json"))))
+    return list(runs.values()), cells
+
+
+def cifar10_missing(cifar_dir):
+    """None if cifar_dir holds CIFAR-10 as torchvision's download writes it, else one line
+    saying how to get it."""
+    if "cifar10" in cifar_datasets(cifar_dir):
+        return None
+    return (f"table-irrelevant needs CIFAR-10, not found under CIFAR_DIR={cifar_dir or ''!r}: run "
+            "python -c \"import torchvision as tv; tv.datasets.CIFAR10('cifar', download=True)\" "
+            "and set CIFAR_DIR=$PWD/cifar (see README)")
+
+
 def command(run, python="python"):
     return " ".join([python] + [shlex.quote(a) for a in run.args])
 
 
 def makefile(runs, var):
     """Make rules: each run's results.json is a target that needs its pretraining's."""
-    lines = [f"{var} := " + " ".join(f"{r.out}/results.json" for r in runs if r.needs), ""]
+    lines = [f"{var} := " + " ".join(f"{r.out}/{r.result}" for r in runs if r.needs), ""]
     for r in runs:
-        lines.append(f"{r.out}/results.json: {r.needs + '/results.json' if r.needs else ''}".rstrip())
+        lines.append(f"{r.out}/{r.result}: {r.needs + '/results.json' if r.needs else ''}".rstrip())
         lines.append(f"\t$(RUN_ENV) {command(r, '$(PYTHON)')}")
     return "\n".join(lines) + "\n"
 
 
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("figure", choices=["fig2"], help="which experiment's runs (fig2 and fig3 share E1)")
+    p.add_argument("figure", choices=["fig2", "table-irrelevant"],
+                   help="which experiment's runs (fig2 and fig3 share E1; table-irrelevant is E4)")
     p.add_argument("--scale", choices=list(SCALES), default="small", help="(default: %(default)s)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                    help="folder with cifar-10-batches-py/ and/or cifar-100-python/: adds E1's CIFAR "
-                        "versions (default: $CIFAR_DIR: %(default)s)")
+                        "versions; E4 needs CIFAR-10 (default: $CIFAR_DIR: %(default)s)")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--makefile", action="store_true", help="print make rules")
     what.add_argument("--commands", action="store_true",
                       help="print one command per run, pretrainings first")
+    what.add_argument("--check", action="store_true",
+                      help="table-irrelevant: exit 1 with one line if CIFAR-10 is missing, else 0 silently")
     p.add_argument("--stage", choices=["pretrain", "probe"], default=None,
-                   help="with --commands: only this stage (default: both)")
+                   help="with --commands: only this stage, probe including invariance (default: both)")
     return p
 
 
 def main(args):
-    if not cifar_datasets(args.cifar_dir):
-        print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
-              "the CIFAR parts are skipped", file=sys.stderr)
-    runs, _ = e1(args.scale, args.root, args.cifar_dir)
+    if args.figure == "table-irrelevant":
+        missing = cifar10_missing(args.cifar_dir)
+        if missing:  # nothing is printed on stdout, so a Makefile rule writes nothing
+            sys.exit(f"experiments.py: {missing}")
+        if args.check:
+            return
+        # make rules read the folder from $(CIFAR_DIR) when they run; commands name it
+        runs, _ = e4(args.scale, args.root, "$(CIFAR_DIR)" if args.makefile else str(Path(args.cifar_dir).resolve()))
+        var = "TABLE_IRRELEVANT_RUNS"
+    else:
+        if args.check:
+            sys.exit("experiments.py: error: --check is for table-irrelevant")
+        if not cifar_datasets(args.cifar_dir):
+            print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
+                  "the CIFAR parts are skipped", file=sys.stderr)
+        runs, _ = e1(args.scale, args.root, args.cifar_dir)
+        var = "FIG2_RUNS"
     if args.makefile:
-        sys.stdout.write(makefile(runs, "FIG2_RUNS"))
+        sys.stdout.write(makefile(runs, var))
         return
     for stage in ("pretrain", "probe"):
         if args.stage in (None, stage):

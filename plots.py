@@ -3,6 +3,7 @@
     python plots.py fig1 --out figures/fig1.png    # `make fig1`: Transforms-2D examples
     python plots.py fig2 --scale small             # `make fig2`, after the runs exist
     python plots.py fig3 --scale small             # `make fig3`, from the same runs
+    python plots.py table-irrelevant --scale small # `make table-irrelevant` (E4), after its runs
 
 fig1 is the paper's Figure 1: one row per transformation (and one with none), several
 samples of one object per row (about ten seconds on a laptop CPU). fig2 is Figure 2: per
@@ -10,7 +11,8 @@ factor, transfer and pretraining accuracy against the factor's values for models
 with the target's transformations (same) or others (different), mean and 95% interval over
 seeds; it also writes figures/fig2.json and prints the claims table. fig3 is Figure 3: per
 factor, the same-minus-different gap against the span each factor causes. Every figure is
-written as PNG and PDF, atomically.
+written as PNG and PDF, atomically. table-irrelevant is the paper's "invariance can hurt"
+table (E4): figures/table_irrelevant.md, .tex and .json, with SPEC's numbers and claims beside ours.
 """
 import argparse
 import json
@@ -232,6 +234,111 @@ def fig3(scale, out, root="runs", cifar_dir=None):
     save_figure(fig, out, pdf=True)
 
 
+# ----------------------------------------------------------------------------------------
+# E4: the "invariance can hurt" table
+
+COLUMNS = [*experiments.E4_TASKS, *experiments.INVARIANCES]
+COLUMN_LABELS = {**{t: t for t in experiments.E4_TASKS}, "object": "inv. object changes",
+                 "background": "inv. background changes"}
+# SPEC E4's reference numbers: (placement, pretraining task, column, value). "The object task" is
+# the composite with the object label (C+O&O), "CIFAR" the composite with the CIFAR label (C+O&C).
+E4_REFERENCE = [("fixed", "C+O&C", "C+O&O", 0.53), ("fixed", "C&C", "C+O&O", 0.80),
+                ("translated", "C+O&C", "C+O&O", 0.15), ("translated", "C&C", "C+O&O", 0.56),
+                ("fixed", "C+O&O", "C+O&C", 0.31), ("fixed", "C+O&C", "object", 0.08),
+                ("fixed", "C&C", "object", 0.21)]
+# the paper's claims, each "pretraining A's entry in a column is below C&C's": (what, column, A)
+E4_CLAIMS = [("C+O&C probes the object task worse than C&C", "C+O&O", "C+O&C"),
+             ("C+O&C is more invariant to object changes than C&C", "object", "C+O&C"),
+             ("C+O&O probes CIFAR worse than C&C", "C+O&C", "C+O&O")]
+
+
+def e4_results(scale, root="runs"):
+    """{placement: {pretraining task: {column: record}}} from the E4 runs present: each record
+    has the mean over seeds, the half-width of its 95% interval and every seed's value (probe
+    test accuracy, or the L2 invariance of SPEC section 4)."""
+    _, cells = experiments.e4(scale, root)
+    found = {}
+    for c in cells:
+        path = Path(c.run.out) / c.run.result
+        if path.exists():
+            value = json.loads(path.read_text())["l2" if c.run.result == "invariance.json" else "test_acc"]
+            found.setdefault((c.placement, c.pretrain, c.column), []).append((c.seed, value))
+    if not found:
+        raise ValueError(f"no E4 results under {root}/{scale}/e4: run `make table-irrelevant SCALE={scale}` "
+                         "first (it needs CIFAR_DIR)")
+    n_found = sum(len(v) for v in found.values())
+    if n_found < len(cells):
+        print(f"plots.py: {len(cells) - n_found} of {len(cells)} E4 entries have no results yet; "
+              "tabulating the others", file=sys.stderr)
+    out = {}
+    for placement in experiments.PLACEMENTS:
+        for pre in experiments.E4_TASKS:
+            for col in COLUMNS:
+                if (placement, pre, col) in found:
+                    seeds, values = zip(*sorted(found[placement, pre, col]))
+                    mean, ci = mean_ci(values)
+                    out.setdefault(placement, {}).setdefault(pre, {})[col] = dict(
+                        mean=mean, ci=ci, seeds=list(seeds), values=list(values))
+    return out
+
+
+def e4_claims(results):
+    """Each claim of E4 per placement with both its entries: ours, and whether it holds."""
+    rows = []
+    for what, col, pre in E4_CLAIMS:
+        for placement, table in results.items():
+            a, b = table.get(pre, {}).get(col), table.get("C&C", {}).get(col)
+            if a and b:
+                rows.append(dict(claim=what, placement=placement, ours=a["mean"], cc=b["mean"],
+                                 holds=a["mean"] < b["mean"]))
+    return rows
+
+
+def _entry(r):
+    return "-" if r is None else f"{r['mean']:.2f} ± {r['ci']:.2f}"
+
+
+def table_irrelevant(scale, out, root="runs"):
+    """The E4 table as Markdown (with reference numbers and claims), LaTeX and JSON; prints the
+    Markdown and returns it."""
+    results = e4_results(scale, root)
+    md = [f"E4, irrelevant features ({experiments.describe(scale)}). Rows: pretraining task; columns: "
+          "linear-probe test accuracy on each task, and invariance (normalised L2, 0 = invariant) of the "
+          "features to changes of the object or of the CIFAR background; mean ± 95% interval over seeds.", "",
+          "| placement | pretraining | " + " | ".join(COLUMN_LABELS[c] for c in COLUMNS) + " |",
+          "|---|---|" + "---:|" * len(COLUMNS)]
+    tex = [r"\begin{tabular}{ll" + "r" * len(COLUMNS) + "}", r"\toprule",
+           "placement & pretraining & " + " & ".join(COLUMN_LABELS[c].replace("&", r"\&") for c in COLUMNS)
+           + r" \\", r"\midrule"]
+    for placement, table in results.items():
+        for pre, row in table.items():
+            entries = [_entry(row.get(c)) for c in COLUMNS]
+            md.append(f"| {placement} | {pre} | " + " | ".join(entries) + " |")
+            tex.append(f"{placement} & " + pre.replace("&", r"\&") + " & "
+                       + " & ".join(e.replace("±", r"$\pm$") for e in entries) + r" \\")
+    tex += [r"\bottomrule", r"\end{tabular}", ""]
+    md += ["", "| placement | pretraining | column | ours | paper |", "|---|---|---|---:|---:|"]
+    for placement, pre, col, ref in E4_REFERENCE:
+        md.append(f"| {placement} | {pre} | {COLUMN_LABELS[col]} | "
+                  f"{_entry(results.get(placement, {}).get(pre, {}).get(col))} | {ref:.2f} |")
+    claims = e4_claims(results)
+    md += ["", "| claim | placement | that one | C&C | holds |", "|---|---|---:|---:|---|"]
+    md += [f"| {c['claim']} | {c['placement']} | {c['ours']:.3f} | {c['cc']:.3f} | "
+           f"{'yes' if c['holds'] else 'NO'} |" for c in claims]
+    import train  # its atomic writers
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(md) + "\n"
+    train.write_atomic(out.with_suffix(".md"), lambda f: f.write(text.encode()))
+    train.write_atomic(out.with_suffix(".tex"), lambda f: f.write("\n".join(tex).encode()))
+    train.write_json(out.with_suffix(".json"), dict(
+        scale=scale, results=results, claims=claims,
+        reference=[dict(placement=p, pretrain=t, column=c, paper=v) for p, t, c, v in E4_REFERENCE]))
+    print(text, end="")
+    return text
+
+
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="figure", required=True)
@@ -244,6 +351,11 @@ def get_args_parser():
                        help="adds the CIFAR rows, as experiments.py (default: $CIFAR_DIR: %(default)s)")
         f.add_argument("--out", default=f"figures/{name}.png", help="PNG to write, PDF (and for fig2 "
                        "JSON) beside it (default: %(default)s)")
+    t = sub.add_parser("table-irrelevant", help="invariance can hurt (experiment E4), from the runs present")
+    t.add_argument("--scale", choices=list(experiments.SCALES), default="small", help="(default: %(default)s)")
+    t.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+    t.add_argument("--out", default="figures/table_irrelevant.md",
+                   help="Markdown to write, .tex and .json beside it (default: %(default)s)")
     f1 = sub.add_parser("fig1", help="Transforms-2D examples, one row per transformation")
     f1.add_argument("--out", default="figures/fig1.png", help="PNG to write, PDF beside it "
                     "(default: %(default)s)")
@@ -262,8 +374,12 @@ def main(args):
             fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
         elif args.figure == "fig2":
             fig2(args.scale, args.out, args.root, args.cifar_dir)
-        else:
+        elif args.figure == "fig3":
             fig3(args.scale, args.out, args.root, args.cifar_dir)
+        else:
+            table_irrelevant(args.scale, args.out, args.root)
+            print(f"wrote {Path(args.out).with_suffix('.md')}, .tex and .json")
+            return
     except ValueError as e:
         sys.exit(f"plots.py: error: {e}")
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.pdf')}")

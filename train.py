@@ -256,7 +256,7 @@ def train(args):
     for split, n in (("train", args.train_samples), ("val", args.val_samples), ("test", args.test_samples)):
         splits[split] = data.load(args.dataset, args.transforms, n, classes=classes, seed=args.seed, split=split,
                                   objects=args.objects, backgrounds=args.backgrounds, data_dir=args.data_dir,
-                                  device=device)
+                                  label=args.label, placement=args.placement, device=device)
     # everything is validated: only now does the run folder appear
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "args.json", {**vars(args), "out": str(out), "git_revision": git_revision()})

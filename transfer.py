@@ -20,9 +20,10 @@ with Adam 1e-3 for --finetune-epochs epochs, the learning rate decaying linearly
 whole run (the original stopped the decay at epoch 5 of 50, SPEC section 6).
 
 --invariance writes invariance.json instead: for --test-samples pairs of test images that
-differ only in their sampled transformation parameters, the mean feature distance within a
-pair divided by the mean distance between random pairs (0 = invariant, about 1 = not), with
-both the L2 and the cosine distance.
+differ only in their sampled transformation parameters (or, with --vary object|background on
+the E4 composites, only in the pasted object or only in the CIFAR image), the mean feature
+distance within a pair divided by the mean distance between random pairs (0 = invariant,
+about 1 = not), with both the L2 and the cosine distance.
 """
 import argparse
 import copy
@@ -139,21 +140,30 @@ def fine_tune(model, train_set, *, epochs, batch_size, lr, seed, amp=False):
     return model
 
 
+VARY = {"transforms": "transform_seed", "object": "object_seed", "background": "image_seed"}
+
+
 @torch.no_grad()
 def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l2", dataset="t2d",
-               objects="procedural", backgrounds="procedural", data_dir=None, amp=False):
+               objects="procedural", backgrounds="procedural", data_dir=None, amp=False, vary="transforms",
+               label="object", placement="fixed"):
     """SPEC section 4: mean ||f(x_i) - f(x'_i)|| / mean ||f(x_i) - f(x_pi(i))|| over n test images,
-    where x and x' share object and background and differ only in the transformation parameters
-    (transform_seed), and pi is a seeded random cyclic permutation, so no image is paired with
-    itself. metric="cosine" uses 1 - cosine similarity instead of the L2 distance."""
+    where x and x' differ only in what `vary` names: the transformation parameters (x' drawn with
+    another transform_seed, same object and background), or, for the E4 composites, the object
+    (another object_seed: same CIFAR image, the object and its position drawn anew) or the
+    background (another image_seed: same object at the same spot, another CIFAR image); pi is a
+    seeded random cyclic permutation, so no image is paired with itself. metric="cosine" uses
+    1 - cosine similarity instead of the L2 distance."""
     if metric not in ("l2", "cosine"):
         raise ValueError(f"unknown metric {metric!r}: use l2 or cosine")
+    if vary not in VARY:
+        raise ValueError(f"unknown --vary {vary!r}: use {', '.join(VARY)}")
     if n < 2:
         raise ValueError(f"invariance needs at least 2 samples, got {n}")
     kw = dict(classes=classes, seed=seed, split="test", objects=objects, backgrounds=backgrounds, data_dir=data_dir,
-              device=device)
+              device=device, label=label, placement=placement)
     x, _ = data.load(dataset, transforms, n, **kw)
-    x2, _ = data.load(dataset, transforms, n, transform_seed=seed + 1_000_003, **kw)
+    x2, _ = data.load(dataset, transforms, n, **{VARY[vary]: seed + 1_000_003}, **kw)
     f, f2 = extract_features(model, x, amp=amp), extract_features(model, x2, amp=amp)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     perm = torch.empty_like(order)
@@ -192,14 +202,15 @@ def transfer(args):
     start = time.time()
     if args.invariance:
         kw = dict(classes=classes, seed=args.seed, device=device, dataset=args.dataset, objects=args.objects,
-                  backgrounds=args.backgrounds, data_dir=args.data_dir, amp=amp)
+                  backgrounds=args.backgrounds, data_dir=args.data_dir, amp=amp, vary=args.vary,
+                  label=args.label, placement=args.placement)
         result = {metric: invariance(model, transforms, args.test_samples, metric=metric, **kw)
                   for metric in ("l2", "cosine")}
-        result["transforms"] = transforms
+        result.update(transforms=transforms, vary=args.vary)
     else:
         splits = {split: data.load(args.dataset, transforms, n, classes=classes, seed=args.seed, split=split,
                                    objects=args.objects, backgrounds=args.backgrounds, data_dir=args.data_dir,
-                                   device=device)
+                                   label=args.label, placement=args.placement, device=device)
                   for split, n in (("train", args.train_samples), ("test", args.test_samples))}
         head, train_acc, test_acc = linear_probe(model, splits["train"], splits["test"], len(classes),
                                                  epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -232,6 +243,9 @@ def get_args_parser():
                    help="measure the invariance of the features to --transforms instead of transferring")
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none (default: %(default)s)")
+    p.add_argument("--vary", choices=list(VARY), default="transforms",
+                   help="with --invariance: what differs within a pair; object or background for the E4 "
+                        "composites (default: %(default)s)")
     p.add_argument("--classes", default="0-29",
                    help="object indices of the target task (default: %(default)s)")
     p.add_argument("--train-samples", type=int, default=50_000, help="(default: %(default)s)")

@@ -220,7 +220,8 @@ def test_full_fine_tuning_and_invariance_runs(pretrained, tmp_path):
     inv = transfer.transfer(transfer_args(out / "checkpoint.pt", tmp_path / "inv", *common, "--invariance",
                                           "--transforms", "rotate"))
     assert json.loads((tmp_path / "inv" / "invariance.json").read_text()) == inv
-    assert set(inv) == {"l2", "cosine", "transforms"} and inv["transforms"] == ["rotate"]
+    assert set(inv) == {"l2", "cosine", "transforms", "vary"} and inv["transforms"] == ["rotate"]
+    assert inv["vary"] == "transforms"  # the default pairs: only the transformation parameters differ
     assert not (tmp_path / "inv" / "results.json").exists()
 
 
