@@ -24,7 +24,19 @@ $(FIG2_MK): experiments.py $(INSTALL)
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py fig2 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
 
-.PHONY: help install test smoke fig1 fig2 fig3 commands bench bench-train clean
+FIG4_MK := runs/$(SCALE)/fig4.mk
+ifneq ($(filter fig4 all,$(MAKECMDGOALS)),)
+include $(FIG4_MK)
+ifeq ($(SCALE),small)
+MAKEFLAGS += -j2 --output-sync=target
+RUN_ENV ?= OMP_NUM_THREADS=1
+endif
+endif
+$(FIG4_MK): experiments.py $(INSTALL)
+	@mkdir -p $(@D)
+	$(PYTHON) experiments.py fig4 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
+
+.PHONY: help install test smoke fig1 fig2 fig3 fig4 commands bench bench-train clean
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 14
 
@@ -51,6 +63,9 @@ fig2: $(FIG2_RUNS)  ## figures/fig2.png: invariance versus other factors (experi
 
 fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor's span (same runs)
 	$(PYTHON) plots.py fig3 --scale $(SCALE)
+
+fig4: $(FIG4_RUNS)  ## figures/fig4.png: nested transformation sets (experiment E2), claims table
+	$(PYTHON) plots.py fig4 --scale $(SCALE)
 
 commands: install  ## one command per run of fig2 at SCALE, pretrainings first (for a cluster)
 	@$(PYTHON) experiments.py fig2 --scale $(SCALE) --commands
