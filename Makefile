@@ -10,10 +10,23 @@ endif
 SCALE ?= small
 
 # Every run of an experiment is a file target (its results.json), so `make -j N fig2` runs N
-# at once and an interrupted sweep resumes. experiments.py writes those rules.
+# at once and an interrupted sweep resumes. experiments.py writes those rules into
+# runs/$(SCALE)/*.mk; each rule file is read only when a goal needs it.
 FIG2_MK := runs/$(SCALE)/fig2$(if $(CIFAR_DIR),-cifar).mk
-ifneq ($(filter fig2 fig3,$(MAKECMDGOALS)),)
+FIG4_MK := runs/$(SCALE)/fig4.mk
+# E4 needs CIFAR-10. Without it, `make table-irrelevant` stops with experiments.py's one line on
+# how to get it, having written nothing; `make all` leaves E4 out.
+E4_MK := runs/$(SCALE)/table-irrelevant.mk
+ifneq ($(filter fig2 fig3 all,$(MAKECMDGOALS)),)
 include $(FIG2_MK)
+endif
+ifneq ($(filter fig4 all,$(MAKECMDGOALS)),)
+include $(FIG4_MK)
+endif
+ifneq ($(filter table-irrelevant,$(MAKECMDGOALS))$(and $(filter all,$(MAKECMDGOALS)),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.)),)
+include $(E4_MK)
+endif
+ifneq ($(filter fig2 fig3 fig4 table-irrelevant all,$(MAKECMDGOALS)),)
 ifeq ($(SCALE),small)
 # Small networks use two CPU cores better as two single-threaded runs than as one run on both:
 # two at once by default (make -jN overrides it), each run's output shown when it ends.
@@ -24,23 +37,15 @@ endif
 $(FIG2_MK): experiments.py $(INSTALL)
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py fig2 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
-
-# E4's runs, likewise; they need CIFAR-10. Without it, `make table-irrelevant` stops with
-# experiments.py's one line on how to get it, having written nothing; `make all` leaves E4 out.
-E4_MK := runs/$(SCALE)/table-irrelevant.mk
-ifneq ($(filter table-irrelevant,$(MAKECMDGOALS))$(and $(filter all,$(MAKECMDGOALS)),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.)),)
-include $(E4_MK)
-ifeq ($(SCALE),small)
-MAKEFLAGS += -j2 --output-sync=target
-RUN_ENV ?= OMP_NUM_THREADS=1
-endif
-endif
+$(FIG4_MK): experiments.py $(INSTALL)
+	@mkdir -p $(@D)
+	$(PYTHON) experiments.py fig4 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
 $(E4_MK): experiments.py $(INSTALL)
 	@$(PYTHON) experiments.py table-irrelevant --check --cifar-dir "$(CIFAR_DIR)"
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py table-irrelevant --scale $(SCALE) --makefile --cifar-dir "$(CIFAR_DIR)" > $@.tmp && mv $@.tmp $@
 
-.PHONY: help install test smoke fig1 fig2 fig3 table-irrelevant commands bench bench-train clean
+.PHONY: help install test smoke fig1 fig2 fig3 fig4 table-irrelevant commands bench bench-train clean
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 18
 
@@ -68,6 +73,8 @@ fig2: $(FIG2_RUNS)  ## figures/fig2.png: invariance versus other factors (experi
 fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor's span (same runs)
 	$(PYTHON) plots.py fig3 --scale $(SCALE)
 
+fig4: $(FIG4_RUNS)  ## figures/fig4.png: nested transformation sets (experiment E2), claims table
+	$(PYTHON) plots.py fig4 --scale $(SCALE)
 table-irrelevant: $(TABLE_IRRELEVANT_RUNS)  ## figures/table_irrelevant.md/.tex/.json: invariance can hurt (E4; needs CIFAR_DIR)
 	$(PYTHON) plots.py table-irrelevant --scale $(SCALE)
 

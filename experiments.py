@@ -5,6 +5,8 @@
     python experiments.py fig2 --scale paper --commands --stage pretrain   # only the pretrainings
     python experiments.py table-irrelevant --scale small --makefile         # E4 (needs CIFAR-10)
 
+    python experiments.py fig4 --scale small --makefile     # experiment E2's runs
+
 Experiment E1 (Figures 2 and 3, "how important is invariance"): per seed, a target task of 30
 objects under a set of three transformations T_same (one per category), and pretrainings
 under T_same or under a disjoint set T_diff, varying one factor at a time: the relationship
@@ -12,6 +14,10 @@ between pretraining and target classes, the architecture, the number of pretrain
 and the number of target samples for the probe. Every pretraining is probed on the target
 task. A run is named by its configuration, so a run that two factors share (the default one)
 appears once and is trained once.
+
+Experiment E2 (Figure 4, "invariance mismatch"): per seed an ordered draw of 8 transformations;
+t_k is the first k. One model per (architecture, k) on the seed's 30 E1 target objects, each
+linear-probed on every t_j by one transfer.py run (--probe-sets).
 
 Scales: `paper` is SPEC exactly. `small` (the default) is the same design reduced to fit about
 20 minutes on a 2-core CPU: 2 seeds, networks 1/8 as wide (the ViT 1/4), 2,000 pretraining
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from data import CIFAR
-from transforms import CATEGORIES
+from transforms import CATEGORIES, REGISTRY
 
 N_OBJECTS = 61
 
@@ -68,6 +74,22 @@ E1_SETS = {
     9: ("translate,invert,elastic", "scale,sharpen,contrast"),
 }
 
+# E2 (Figure 4): nested transformation sets t_1 ... t_8, one model per (architecture, k), each
+# probed on every t_j. paper: SPEC E2 (100 epochs at batch 256). small: E1's small width and
+# batch (and its per-architecture overrides), but 64 models: 1,000 samples, 4,000 images per
+# pretraining, 2,000 for densenet121 and vit (5-10 x slower per image on a CPU than resnet18),
+# probes on 500 samples of each t_j
+_SMALL_ARCH = SCALES["small"].get("arch", {})
+E2 = {
+    "small": {**SCALES["small"], "image_budget": 4000, "train_samples": 1000, "val_samples": 200,
+              "test_samples": 400, "probe_samples": 500, "probe_test_samples": 250,
+              "arch": {**_SMALL_ARCH, **{a: {**_SMALL_ARCH.get(a, {}), "image_budget": 2000}
+                                         for a in ("densenet121", "vit")}}},
+    "paper": {**SCALES["paper"], "epochs": 100, "batch_size": 256},
+}
+E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
+E2_DEPTH = 8  # transformations in the longest set
+
 FACTORS = {  # factor -> its values, or the SCALES key holding them; see _e1_dataset()
     "class_relationship": ["subset", "disjoint", "same", "superset"],
     "architecture": ["resnet18", "resnet50", "densenet121", "vgg11", "vit"],
@@ -83,6 +105,16 @@ def describe(scale):
         return f"paper scale: {s['seeds']} seeds"
     wider = "".join(f" ({arch} {o['width']:g})" for arch, o in s.get("arch", {}).items() if "width" in o)
     return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{wider}, {s['train_samples']:,} "
+            f"pretraining samples, {s['image_budget']:,} images per pretraining at batch {s['batch_size']}, "
+            f"probes on {s['probe_samples']:,} samples")
+
+
+def describe_e2(scale):
+    """What E2's scale reduces, for captions."""
+    s = E2[scale]
+    if scale == "paper":
+        return f"paper scale: {s['seeds']} seeds"
+    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
             f"pretraining samples, {s['image_budget']:,} images per pretraining at batch {s['batch_size']}, "
             f"probes on {s['probe_samples']:,} samples")
 
@@ -204,6 +236,44 @@ def _e1_dataset(dataset, scale, root, cifar_dir, runs, points):
                     point("target_samples", n, pretrain(rel="same"), n)
 
 
+def nested_transforms(seed):
+    """E2's ordered draw of a seed: 8 distinct transformations; t_k is the first k of them."""
+    return random.Random(f"e2-{seed}").sample(list(REGISTRY), E2_DEPTH)
+
+
+class NestedPoint(NamedTuple):
+    """One model of E2: architecture, k (it was pretrained on t_k), seed, and its two runs;
+    the probe run holds one record per t_j."""
+    arch: str
+    k: int
+    seed: int
+    pretrain: str
+    probe: str
+
+
+def e2(scale, root="runs"):
+    """The runs of E2 at a scale and its points (one per model). The 30 classes are the seed's
+    E1 target half (class_split), so both experiments share their objects."""
+    s, folder = E2[scale], f"{root}/{scale}/e2"
+    runs, points = [], []
+    for seed in range(s["seeds"]):
+        names, classes = nested_transforms(seed), _classes(class_split(seed)[0])
+        sets = [",".join(names[:j]) for j in range(1, E2_DEPTH + 1)]
+        for arch in E2_ARCHS:
+            for k in range(1, E2_DEPTH + 1):
+                pre, probe = f"{folder}/pretrain/{arch}-k{k}-s{seed}", f"{folder}/probe/{arch}-k{k}-s{seed}"
+                runs.append(Run(pre, [
+                    "train.py", "--arch", arch, "--transforms", sets[k - 1], "--classes", classes,
+                    "--train-samples", str(s["train_samples"]), "--val-samples", str(s["val_samples"]),
+                    "--test-samples", str(s["test_samples"]), *budget_args(s, arch, s["train_samples"]),
+                    "--seed", str(seed), "--out", pre]))
+                runs.append(Run(probe, [
+                    "transfer.py", "--checkpoint", f"{pre}/checkpoint.pt", "--probe-sets", *sets,
+                    "--classes", classes, "--train-samples", str(s["probe_samples"]),
+                    "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
+                    "--seed", str(seed), "--out", probe], needs=pre))
+                points.append(NestedPoint(arch, k, seed, pre, probe))
+    return runs, points
 # ----------------------------------------------------------------------------------------
 # E4, irrelevant features (the paper's "invariance can hurt" table)
 
@@ -301,8 +371,8 @@ def makefile(runs, var):
 
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("figure", choices=["fig2", "table-irrelevant"],
-                   help="which experiment's runs (fig2 and fig3 share E1; table-irrelevant is E4)")
+    p.add_argument("figure", choices=["fig2", "fig4", "table-irrelevant"],
+                   help="which experiment's runs: fig2 (and fig3) E1, fig4 E2, table-irrelevant E4")
     p.add_argument("--scale", choices=list(SCALES), default="small", help="(default: %(default)s)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
@@ -320,6 +390,8 @@ def get_args_parser():
 
 
 def main(args):
+    if args.check and args.figure != "table-irrelevant":
+        sys.exit("experiments.py: error: --check is for table-irrelevant")
     if args.figure == "table-irrelevant":
         missing = cifar10_missing(args.cifar_dir)
         if missing:  # nothing is printed on stdout, so a Makefile rule writes nothing
@@ -328,17 +400,15 @@ def main(args):
             return
         # make rules read the folder from $(CIFAR_DIR) when they run; commands name it
         runs, _ = e4(args.scale, args.root, "$(CIFAR_DIR)" if args.makefile else str(Path(args.cifar_dir).resolve()))
-        var = "TABLE_IRRELEVANT_RUNS"
+    elif args.figure == "fig4":
+        runs, _ = e2(args.scale, args.root)
     else:
-        if args.check:
-            sys.exit("experiments.py: error: --check is for table-irrelevant")
         if not cifar_datasets(args.cifar_dir):
             print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
                   "the CIFAR parts are skipped", file=sys.stderr)
         runs, _ = e1(args.scale, args.root, args.cifar_dir)
-        var = "FIG2_RUNS"
     if args.makefile:
-        sys.stdout.write(makefile(runs, var))
+        sys.stdout.write(makefile(runs, args.figure.upper().replace("-", "_") + "_RUNS"))
         return
     for stage in ("pretrain", "probe"):
         if args.stage in (None, stage):

@@ -11,8 +11,15 @@ factor, transfer and pretraining accuracy against the factor's values for models
 with the target's transformations (same) or others (different), mean and 95% interval over
 seeds; it also writes figures/fig2.json and prints the claims table. fig3 is Figure 3: per
 factor, the same-minus-different gap against the span each factor causes. Every figure is
-written as PNG and PDF, atomically. table-irrelevant is the paper's "invariance can hurt"
-table (E4): figures/table_irrelevant.md, .tex and .json, with SPEC's numbers and claims beside ours.
+written as PNG and PDF, atomically.
+
+    python plots.py fig4 --scale small             # `make fig4`: experiment E2
+
+fig4 is Figure 4: per architecture, the linear-probe accuracy on t_j (the first j of the
+seed's 8 transformations) of the models pretrained on t_k, one line per k; it also writes
+figures/fig4.json and prints the claims table (accuracy high for j <= k, falling past k).
+table-irrelevant is the paper's "invariance can hurt" table (E4): figures/table_irrelevant.md,
+.tex and .json, with SPEC's numbers and claims beside ours.
 """
 import argparse
 import json
@@ -235,6 +242,103 @@ def fig3(scale, out, root="runs", cifar_dir=None):
 
 
 # ----------------------------------------------------------------------------------------
+# E2: Figure 4
+
+
+def e2_results(scale, root="runs"):
+    """{arch: [record per (k, j)]} from the E2 runs present: probe test accuracy on t_j of the
+    model pretrained on t_k, every seed's value, mean and 95% interval, and the pretraining's
+    test accuracy (on t_k)."""
+    _, points = experiments.e2(scale, root)
+    found, n_found = {}, 0
+    for p in points:
+        probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
+        if probe.exists() and pre.exists():
+            n_found += 1
+            pre_acc = json.loads(pre.read_text())["test_acc"]
+            for j, rec in enumerate(json.loads(probe.read_text())["probes"], 1):
+                found.setdefault((p.arch, p.k, j), []).append((rec["test_acc"], pre_acc))
+    if not found:
+        raise ValueError(f"no E2 results under {root}/{scale}: run `make fig4 SCALE={scale}` first")
+    if n_found < len(points):
+        print(f"plots.py: {len(points) - n_found} of {len(points)} E2 models have no results yet; "
+              "plotting the others", file=sys.stderr)
+    out = {}
+    for (arch, k, j), accs in sorted(found.items(), key=lambda kv: (experiments.E2_ARCHS.index(kv[0][0]),
+                                                                    kv[0][1:])):
+        seeds = [a for a, _ in accs]
+        mean, ci = mean_ci(seeds)
+        out.setdefault(arch, []).append(dict(k=k, j=j, test_acc=mean, test_ci=ci, test_acc_seeds=seeds,
+                                             pretrain_acc=mean_ci([b for _, b in accs])[0]))
+    return out
+
+
+def e2_claims(results):
+    """Per architecture (SPEC E2: high whenever j <= k, falling with every unseen transformation):
+    mean probe accuracy on j <= k and on j > k, for how many k < 8 the accuracy at j = 8 is below
+    the one at j = k, and the accuracy at j = 8 of the k = 1 and k = 8 models."""
+    rows = []
+    for arch, recs in results.items():
+        acc = {(r["k"], r["j"]): r["test_acc"] for r in recs}
+        seen = [a for (k, j), a in acc.items() if j <= k]
+        unseen = [a for (k, j), a in acc.items() if j > k]
+        last = experiments.E2_DEPTH
+        ks = [k for k in range(1, last) if (k, k) in acc and (k, last) in acc]
+        rows.append(dict(arch=arch, seen=sum(seen) / len(seen) if seen else float("nan"),
+                         unseen=sum(unseen) / len(unseen) if unseen else float("nan"),
+                         falls=sum(acc[k, last] < acc[k, k] for k in ks), of=len(ks),
+                         first_on_last=acc.get((1, last), float("nan")),
+                         last_on_last=acc.get((last, last), float("nan"))))
+    return rows
+
+
+def e2_claims_table(rows):
+    last = experiments.E2_DEPTH
+    lines = [f"| architecture | mean acc, j <= k | mean acc, j > k | acc(k, j={last}) < acc(k, j=k) | "
+             f"k=1 on j={last} | k={last} on j={last} |", "|---|---:|---:|---|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['arch']} | {r['seen']:.3f} | {r['unseen']:.3f} | {r['falls']} of {r['of']} k | "
+                     f"{r['first_on_last']:.3f} | {r['last_on_last']:.3f} |")
+    return "\n".join(lines)
+
+
+def fig4(scale, out, root="runs"):
+    """Paper Figure 4 (a panel per architecture: probe accuracy on t_j, a line per k) and
+    figures/fig4.json; prints the claims table."""
+    results = e2_results(scale, root)
+    depth = experiments.E2_DEPTH
+    colors = plt.cm.viridis([i / (depth - 1) for i in range(depth)])  # k = 1 dark ... k = 8 light
+    fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.4), squeeze=False, sharey=True)
+    for ax, (arch, recs) in zip(axes[0], results.items()):
+        for k in range(1, depth + 1):
+            rs = sorted((r for r in recs if r["k"] == k), key=lambda r: r["j"])
+            if not rs:
+                continue
+            js, mean = [r["j"] for r in rs], [r["test_acc"] for r in rs]
+            ax.plot(js, mean, "-o", color=colors[k - 1], ms=3, lw=1.5, label=f"k = {k}")
+            ax.fill_between(js, [max(0, m - r["test_ci"]) for m, r in zip(mean, rs)],
+                            [min(1, m + r["test_ci"]) for m, r in zip(mean, rs)], color=colors[k - 1],
+                            alpha=0.12, lw=0)
+        ax.set_title(arch, fontsize=10)
+        ax.set_xticks(range(1, depth + 1))
+        ax.set_xlabel("probed on t_j (j transformations)")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("linear-probe test accuracy")
+    axes[0][-1].legend(title="pretrained on t_k", fontsize=7, title_fontsize=7, loc="center left",
+                       bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle(f"Invariance mismatch: nested transformation sets ({experiments.describe_e2(scale)})",
+                 fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, out, pdf=True)
+    import train  # its atomic JSON writer
+
+    keys = ("k", "j", "test_acc", "test_acc_seeds", "pretrain_acc")
+    train.write_json(Path(out).with_suffix(".json"),
+                     {arch: [{key: r[key] for key in keys} for r in recs] for arch, recs in results.items()})
+    table = e2_claims_table(e2_claims(results))
+    print(table)
+    return table
 # E4: the "invariance can hurt" table
 
 COLUMNS = [*experiments.E4_TASKS, *experiments.INVARIANCES]
@@ -342,15 +446,18 @@ def table_irrelevant(scale, out, root="runs"):
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="figure", required=True)
-    for name, what in (("fig2", "invariance versus other factors"), ("fig3", "gap against spans")):
-        f = sub.add_parser(name, help=f"{what} (experiment E1), from the runs present")
+    for name, what in (("fig2", "invariance versus other factors (experiment E1)"),
+                       ("fig3", "gap against spans (experiment E1)"),
+                       ("fig4", "nested transformation sets (experiment E2)")):
+        f = sub.add_parser(name, help=f"{what}, from the runs present")
         f.add_argument("--scale", choices=list(experiments.SCALES), default="small",
                        help="(default: %(default)s)")
         f.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
-        f.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
-                       help="adds the CIFAR rows, as experiments.py (default: $CIFAR_DIR: %(default)s)")
+        if name != "fig4":
+            f.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
+                           help="adds the CIFAR rows, as experiments.py (default: $CIFAR_DIR: %(default)s)")
         f.add_argument("--out", default=f"figures/{name}.png", help="PNG to write, PDF (and for fig2 "
-                       "JSON) beside it (default: %(default)s)")
+                       "and fig4 JSON) beside it (default: %(default)s)")
     t = sub.add_parser("table-irrelevant", help="invariance can hurt (experiment E4), from the runs present")
     t.add_argument("--scale", choices=list(experiments.SCALES), default="small", help="(default: %(default)s)")
     t.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
@@ -374,6 +481,8 @@ def main(args):
             fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
         elif args.figure == "fig2":
             fig2(args.scale, args.out, args.root, args.cifar_dir)
+        elif args.figure == "fig4":
+            fig4(args.scale, args.out, args.root)
         elif args.figure == "fig3":
             fig3(args.scale, args.out, args.root, args.cifar_dir)
         else:

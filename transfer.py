@@ -15,6 +15,12 @@ skips a folder that has results.json unless --force. On one H100 a resnet18 prob
 defaults (50,000 + 10,000 images, 200 epochs) takes 3.4 s in all: the 19,600 small Adam steps
 of the head run as a replayed CUDA graph (1.3 s), and the features are extracted once.
 
+--probe-sets T1 T2 ... probes the one backbone on several transformation sets in one process
+(experiment E2 probes each model on t_1 ... t_8): each set gets its own data, features and
+fresh head, reseeded so that its record equals a run with --transforms of that set alone;
+results.json then holds {"mode", "probes": [{"transforms", "train_acc", "test_acc"}, ...],
+"wall_time_s"}.
+
 --mode full (SPEC appendix) fits the probe as above, then fine-tunes backbone and head together
 with Adam 1e-3 for --finetune-epochs epochs, the learning rate decaying linearly to 0 over the
 whole run (the original stopped the decay at epoch 5 of 50, SPEC section 6).
@@ -175,7 +181,19 @@ def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l
     return (dist(f, f2).mean() / dist(f, f[perm.to(f.device)]).mean()).item()
 
 
+def probe(model, transforms, classes, args, device, amp):
+    """Linear probe on the target task under transforms: (splits, head, train_acc, test_acc)."""
+    splits = {split: data.load(args.dataset, transforms, n, classes=classes, seed=args.seed, split=split,
+                               objects=args.objects, backgrounds=args.backgrounds, data_dir=args.data_dir,
+                               label=args.label, placement=args.placement, device=device)
+              for split, n in (("train", args.train_samples), ("test", args.test_samples))}
+    return splits, *linear_probe(model, splits["train"], splits["test"], len(classes), epochs=args.epochs,
+                                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, amp=amp)
+
+
 def default_out(args):
+    if args.probe_sets:
+        return str(Path(args.checkpoint).parent / "transfer" / f"linear-{len(args.probe_sets)}sets-s{args.seed}")
     transforms = "+".join(data.parse_transforms(args.transforms)) or "none"
     what = "invariance" if args.invariance else args.mode
     return str(Path(args.checkpoint).parent / "transfer" / f"{what}-{transforms}-s{args.seed}")
@@ -193,10 +211,13 @@ def transfer(args):
         return json.loads(result_file.read_text())
     if min(args.train_samples, args.test_samples, args.epochs, args.batch_size) < 1:
         raise ValueError("--train-samples, --test-samples, --epochs and --batch-size must be at least 1")
+    if args.probe_sets and (args.invariance or args.mode != "linear"):
+        raise ValueError("--probe-sets is for linear probes only (not --invariance or --mode full)")
     pretrain.seed_everything(args.seed)
     amp = device.type == "cuda" and not args.no_amp
     classes = data.parse_classes(args.classes)
     transforms = data.parse_transforms(args.transforms)
+    probe_sets = [data.parse_transforms(t) for t in args.probe_sets or []]  # all names checked first
     if amp:
         model = model.to(memory_format=torch.channels_last)
     start = time.time()
@@ -207,14 +228,16 @@ def transfer(args):
         result = {metric: invariance(model, transforms, args.test_samples, metric=metric, **kw)
                   for metric in ("l2", "cosine")}
         result.update(transforms=transforms, vary=args.vary)
+    elif probe_sets:
+        probes = []
+        for names in probe_sets:
+            pretrain.seed_everything(args.seed)  # each set exactly as if probed alone
+            _, _, train_acc, test_acc = probe(model, names, classes, args, device, amp)
+            probes.append({"transforms": names, "train_acc": train_acc, "test_acc": test_acc})
+            print(f"probe on {','.join(names) or 'none'}: train {train_acc:.4f}, test {test_acc:.4f}")
+        result = {"mode": args.mode, "probes": probes, "wall_time_s": time.time() - start}
     else:
-        splits = {split: data.load(args.dataset, transforms, n, classes=classes, seed=args.seed, split=split,
-                                   objects=args.objects, backgrounds=args.backgrounds, data_dir=args.data_dir,
-                                   label=args.label, placement=args.placement, device=device)
-                  for split, n in (("train", args.train_samples), ("test", args.test_samples))}
-        head, train_acc, test_acc = linear_probe(model, splits["train"], splits["test"], len(classes),
-                                                 epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                                 seed=args.seed, amp=amp)
+        splits, head, train_acc, test_acc = probe(model, transforms, classes, args, device, amp)
         result = {"mode": args.mode}
         if args.mode == "full":
             result["probe_test_acc"] = test_acc
@@ -241,8 +264,12 @@ def get_args_parser():
                    help="linear probe on frozen features, or full fine-tuning (default: %(default)s)")
     p.add_argument("--invariance", action="store_true",
                    help="measure the invariance of the features to --transforms instead of transferring")
-    p.add_argument("--transforms", default="none",
-                   help="comma-separated transformation or category names, or none (default: %(default)s)")
+    sets = p.add_mutually_exclusive_group()
+    sets.add_argument("--transforms", default="none",
+                      help="comma-separated transformation or category names, or none (default: %(default)s)")
+    sets.add_argument("--probe-sets", nargs="+", metavar="TRANSFORMS",
+                      help="linear-probe on each of these transformation sets in turn (one run, one "
+                           "results.json with a record per set under 'probes'), e.g. rotate rotate,hue")
     p.add_argument("--vary", choices=list(VARY), default="transforms",
                    help="with --invariance: what differs within a pair; object or background for the E4 "
                         "composites (default: %(default)s)")
