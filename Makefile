@@ -1,7 +1,8 @@
 # One target per figure; every target that runs Python installs the environment first.
 # PYTHON=python3 make ... uses your own interpreter and environment instead of .venv.
 # SCALE=small (default: about 20 min on 2 CPU cores) or SCALE=paper (the paper, for GPUs).
-# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3.
+# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3
+# and the CIFAR columns to table-invariance.
 PYTHON ?= .venv/bin/python
 ifeq ($(origin PYTHON),file)
 INSTALL := .venv/.installed
@@ -11,8 +12,14 @@ SCALE ?= small
 # Every run of an experiment is a file target (its results.json), so `make -j N fig2` runs N
 # at once and an interrupted sweep resumes. experiments.py writes those rules.
 FIG2_MK := runs/$(SCALE)/fig2$(if $(CIFAR_DIR),-cifar).mk
+TABLE_INVARIANCE_MK := runs/$(SCALE)/table-invariance$(if $(CIFAR_DIR),-cifar).mk
 ifneq ($(filter fig2 fig3,$(MAKECMDGOALS)),)
 include $(FIG2_MK)
+endif
+ifneq ($(filter table-invariance all,$(MAKECMDGOALS)),)
+include $(TABLE_INVARIANCE_MK)
+endif
+ifneq ($(filter fig2 fig3 table-invariance all,$(MAKECMDGOALS)),)
 ifeq ($(SCALE),small)
 # Small networks use two CPU cores better as two single-threaded runs than as one run on both:
 # two at once by default (make -jN overrides it), each run's output shown when it ends.
@@ -23,10 +30,13 @@ endif
 $(FIG2_MK): experiments.py $(INSTALL)
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py fig2 --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
+$(TABLE_INVARIANCE_MK): experiments.py $(INSTALL)
+	@mkdir -p $(@D)
+	$(PYTHON) experiments.py table-invariance --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
 
-.PHONY: help install test smoke fig1 fig2 fig3 commands bench bench-train clean
+.PHONY: help install test smoke fig1 fig2 fig3 table-invariance commands bench bench-train clean
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 18
 
 install: $(INSTALL)  ## create .venv and install requirements.txt (once)
 .venv/.installed: requirements.txt
@@ -51,6 +61,9 @@ fig2: $(FIG2_RUNS)  ## figures/fig2.png: invariance versus other factors (experi
 
 fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor's span (same runs)
 	$(PYTHON) plots.py fig3 --scale $(SCALE)
+
+table-invariance: $(TABLE_INVARIANCE_RUNS)  ## figures/table_invariance.md: invariance transfer across distribution shift (E3)
+	$(PYTHON) plots.py table-invariance --scale $(SCALE)
 
 commands: install  ## one command per run of fig2 at SCALE, pretrainings first (for a cluster)
 	@$(PYTHON) experiments.py fig2 --scale $(SCALE) --commands
