@@ -102,6 +102,17 @@ def describe(scale):
             f"probes on {s['probe_samples']:,} samples")
 
 
+def describe_e3(scale):
+    """What a scale reduces in E3, for captions."""
+    s = {**SCALES[scale], **E3_SCALES[scale]}
+    if scale == "paper":
+        return f"paper scale: {s['seeds']} seeds, invariance on {s['invariance_samples']:,} pairs"
+    epochs = budget_args(s, "resnet18", s["train_samples"])[3]
+    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
+            f"pretraining samples for {epochs} epochs at batch {s['batch_size']}, invariance on "
+            f"{s['invariance_samples']:,} pairs")
+
+
 def transform_sets(seed):
     """(T_same, T_diff) of a seed: the original's draws for seeds 0-9, further seeds drawn the
     same way (two distinct transformations per category, the first of each to T_same)."""

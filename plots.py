@@ -342,7 +342,7 @@ def invariance_heatmap(matrices, out, scale):
     trained on each transformation (and none) to each transformation; lower = more invariant."""
     kinds = list(matrices)
     dists = list(matrices[kinds[0]])
-    fig, axes = plt.subplots(len(kinds), len(dists), figsize=(4.3 * len(dists) + 1, 4.4 * len(kinds) + 0.4),
+    fig, axes = plt.subplots(len(kinds), len(dists), figsize=(4.6 * len(dists) + 1, 4.4 * len(kinds) + 0.4),
                              squeeze=False)
     vmax = max(x for d in matrices.values() for m in d.values() for row in m.values() for x in row.values())
     for ax_row, kind in zip(axes, kinds):
@@ -354,10 +354,10 @@ def invariance_heatmap(matrices, out, scale):
             ax.set_xticks(range(len(measured)), measured, rotation=90, fontsize=6)
             ax.set_yticks(range(len(trained)), trained, fontsize=6)
             ax.set_xlabel("measured on (transformation)", fontsize=7)
-            ax.set_ylabel("trained on (transformation)", fontsize=7)
             ax.set_title(f"{E3_KINDS[kind]}, measured on {E3_COLUMNS[dist]}", fontsize=8)
+        ax_row[0].set_ylabel("trained on (transformation)", fontsize=7)
     fig.colorbar(image, ax=axes, shrink=0.6, label="invariance (L2 ratio; lower = more invariant)")
-    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({experiments.describe(scale)})", fontsize=9)
+    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({experiments.describe_e3(scale)})", fontsize=9)
     save_figure(fig, out, pdf=True)
 
 
@@ -374,12 +374,13 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
     tex = invariance_latex(table, claims)
     train.write_atomic(out.with_suffix(".tex"), lambda f: f.write(tex.encode()))
     train.write_json(out.with_suffix(".json"), dict(
-        scale=scale, description=experiments.describe(scale), metric="l2", lower_is_more_invariant=True,
+        scale=scale, description=experiments.describe_e3(scale), metric="l2", lower_is_more_invariant=True,
         table=table, claim_same_is_lowest=claims, reference_resnet18_trained_on_objects=E3_REFERENCE,
         matrices=matrices))
     invariance_heatmap(matrices, out.with_name("invariance_heatmap.png"), scale)
     print(md)
-    print("in parentheses: the paper's resnet18 (SPEC E3); lower = more invariant")
+    print(f"{experiments.describe_e3(scale)}; in parentheses: the paper's resnet18 (SPEC E3); "
+          "lower = more invariant")
     return md
 
 

@@ -148,6 +148,7 @@ def test_table_from_result_files(tmp_path, capsys):
     assert numbers["matrices"]["random"]["train"]["rotate"]["rotate"] == pytest.approx(0.105)
     assert numbers["matrices"]["random"]["train"]["none"]["blur"] == 0.5
     assert numbers["reference_resnet18_trained_on_objects"]["same"]["cifar100"] == 0.35
+    assert "1,000 pretraining samples for 2 epochs" in numbers["description"]
     md = out.read_text()
     assert "| Same is the lowest | yes | yes | NO | yes |" in md and "0.409 ± 0.000 (0.41)" in md
     assert "CIFAR-10" in md and "CIFAR-100" not in md
