@@ -1,8 +1,8 @@
 # One target per figure; every target that runs Python installs the environment first.
 # PYTHON=python3 make ... uses your own interpreter and environment instead of .venv.
 # SCALE=small (default: about 20 min on 2 CPU cores) or SCALE=paper (the paper, for GPUs).
-# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3,
-# and is what table-irrelevant needs.
+# CIFAR_DIR=folder (torchvision's download layout) adds the CIFAR versions to fig2 and fig3 and
+# the CIFAR columns to table-invariance, and is what table-irrelevant needs.
 PYTHON ?= .venv/bin/python
 ifeq ($(origin PYTHON),file)
 INSTALL := .venv/.installed
@@ -14,19 +14,24 @@ SCALE ?= small
 # runs/$(SCALE)/*.mk; each rule file is read only when a goal needs it.
 FIG2_MK := runs/$(SCALE)/fig2$(if $(CIFAR_DIR),-cifar).mk
 FIG4_MK := runs/$(SCALE)/fig4.mk
+TABLE_INVARIANCE_MK := runs/$(SCALE)/table-invariance$(if $(CIFAR_DIR),-cifar).mk
 # E4 needs CIFAR-10. Without it, `make table-irrelevant` stops with experiments.py's one line on
 # how to get it, having written nothing; `make all` leaves E4 out.
 E4_MK := runs/$(SCALE)/table-irrelevant.mk
+HAVE_CIFAR10 := $(if $(CIFAR_DIR),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.))
 ifneq ($(filter fig2 fig3 all,$(MAKECMDGOALS)),)
 include $(FIG2_MK)
 endif
 ifneq ($(filter fig4 all,$(MAKECMDGOALS)),)
 include $(FIG4_MK)
 endif
-ifneq ($(filter table-irrelevant,$(MAKECMDGOALS))$(and $(filter all,$(MAKECMDGOALS)),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.)),)
+ifneq ($(filter table-invariance all,$(MAKECMDGOALS)),)
+include $(TABLE_INVARIANCE_MK)
+endif
+ifneq ($(filter table-irrelevant,$(MAKECMDGOALS))$(and $(filter all,$(MAKECMDGOALS)),$(HAVE_CIFAR10)),)
 include $(E4_MK)
 endif
-ifneq ($(filter fig2 fig3 fig4 table-irrelevant all,$(MAKECMDGOALS)),)
+ifneq ($(filter fig2 fig3 fig4 table-invariance table-irrelevant all,$(MAKECMDGOALS)),)
 ifeq ($(SCALE),small)
 # Small networks use two CPU cores better as two single-threaded runs than as one run on both:
 # two at once by default (make -jN overrides it), each run's output shown when it ends.
@@ -45,7 +50,12 @@ $(E4_MK): experiments.py $(INSTALL)
 	@mkdir -p $(@D)
 	$(PYTHON) experiments.py table-irrelevant --scale $(SCALE) --makefile --cifar-dir "$(CIFAR_DIR)" > $@.tmp && mv $@.tmp $@
 
-.PHONY: help install test smoke fig1 fig2 fig3 fig4 table-irrelevant commands bench bench-train clean
+$(TABLE_INVARIANCE_MK): experiments.py $(INSTALL)
+	@mkdir -p $(@D)
+	$(PYTHON) experiments.py table-invariance --scale $(SCALE) --makefile > $@.tmp && mv $@.tmp $@
+
+.PHONY: help install test smoke fig1 fig2 fig3 fig4 table-invariance table-irrelevant all figures report \
+	commands bench bench-train clean
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 18
 
@@ -75,8 +85,20 @@ fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor'
 
 fig4: $(FIG4_RUNS)  ## figures/fig4.png: nested transformation sets (experiment E2), claims table
 	$(PYTHON) plots.py fig4 --scale $(SCALE)
+table-invariance: $(TABLE_INVARIANCE_RUNS)  ## figures/table_invariance.md: invariance transfer across distribution shift (E3)
+	$(PYTHON) plots.py table-invariance --scale $(SCALE)
 table-irrelevant: $(TABLE_IRRELEVANT_RUNS)  ## figures/table_irrelevant.md/.tex/.json: invariance can hurt (E4; needs CIFAR_DIR)
 	$(PYTHON) plots.py table-irrelevant --scale $(SCALE)
+
+all: fig1 fig2 fig3 fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then figures/REPORT.md
+	$(if $(HAVE_CIFAR10),,@echo "make all: no CIFAR-10 under CIFAR_DIR, so table-irrelevant is left out (see README)")
+	$(PYTHON) plots.py report --scale $(SCALE)
+
+figures: install  ## re-plot every figure and table from the results present, training nothing
+	$(PYTHON) plots.py figures --scale $(SCALE)
+
+report: install  ## figures/REPORT.md: every figure, table and claims check of the results present
+	$(PYTHON) plots.py report --scale $(SCALE)
 
 commands: install  ## one command per run of fig2 at SCALE, pretrainings first (for a cluster)
 	@$(PYTHON) experiments.py fig2 --scale $(SCALE) --commands

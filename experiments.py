@@ -4,8 +4,8 @@
     python experiments.py fig2 --scale paper --commands      # one command per line, for a cluster
     python experiments.py fig2 --scale paper --commands --stage pretrain   # only the pretrainings
     python experiments.py table-irrelevant --scale small --makefile         # E4 (needs CIFAR-10)
-
     python experiments.py fig4 --scale small --makefile     # experiment E2's runs
+    python experiments.py table-invariance --scale small --makefile        # E3's runs
 
 Experiment E1 (Figures 2 and 3, "how important is invariance"): per seed, a target task of 30
 objects under a set of three transformations T_same (one per category), and pretrainings
@@ -23,6 +23,11 @@ Scales: `paper` is SPEC exactly. `small` (the default) is the same design reduce
 20 minutes on a 2-core CPU: 2 seeds, networks 1/8 as wide (the ViT 1/4), 2,000 pretraining
 samples (values 1,000 to 16,000), each pretraining about 8,000 images long (4 epochs of 2,000, 8 of
 1,000, 1 of 16,000) at batch 32, probes on 2,000 samples (values 50 to 2,000).
+
+Experiment E3 (the "how transferable is invariance" table): per seed, a resnet18 trained on
+each single transformation (and none), on objects or on random data, and the invariance of
+each to every transformation on its training data, other objects, random data and CIFAR.
+`small` reduces it as E3_SCALES says.
 """
 import argparse
 import os
@@ -33,7 +38,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from data import CIFAR
-from transforms import CATEGORIES, REGISTRY
+from transforms import CATEGORIES, TRANSFORMS
 
 N_OBJECTS = 61
 
@@ -89,6 +94,19 @@ E2 = {
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
 E2_DEPTH = 8  # transformations in the longest set
+# E3 (the "how transferable" table): its own sample counts and pretraining length beside SCALES,
+# whose network width and batch size it shares. 19 x 2 x seeds pretrainings and as many
+# measurements of 18 transformations on 3 to 5 distributions each: at small scale a pretraining
+# sees 2,000 images (1,000 samples, 2 epochs) and invariance is measured on 128 pairs, so the
+# 76 pretrainings and 76 measurements take about 10 s of CPU each (see README).
+E3_SCALES = {
+    "small": dict(seeds=2, image_budget=2000, train_samples=1000, val_samples=100, test_samples=200,
+                  invariance_samples=128),
+    "paper": dict(seeds=10, train_samples=50_000, val_samples=10_000, test_samples=10_000,
+                  invariance_samples=10_000),
+}
+# models trained on objects with image backgrounds, or on random foregrounds and backgrounds
+E3_KINDS = {"objects": [], "random": ["--objects", "random", "--backgrounds", "random"]}
 
 FACTORS = {  # factor -> its values, or the SCALES key holding them; see _e1_dataset()
     "class_relationship": ["subset", "disjoint", "same", "superset"],
@@ -117,6 +135,17 @@ def describe_e2(scale):
     return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
             f"pretraining samples, {s['image_budget']:,} images per pretraining at batch {s['batch_size']}, "
             f"probes on {s['probe_samples']:,} samples")
+
+
+def describe_e3(scale):
+    """What a scale reduces in E3, for captions."""
+    s = {**SCALES[scale], **E3_SCALES[scale]}
+    if scale == "paper":
+        return f"paper scale: {s['seeds']} seeds, invariance on {s['invariance_samples']:,} pairs"
+    epochs = budget_args(s, "resnet18", s["train_samples"])[3]
+    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
+            f"pretraining samples for {epochs} epochs at batch {s['batch_size']}, invariance on "
+            f"{s['invariance_samples']:,} pairs")
 
 
 def transform_sets(seed):
@@ -150,10 +179,10 @@ def budget_args(s, arch, n):
 
 
 class Run(NamedTuple):
-    out: str  # the run folder; its result file (results.json or invariance.json) is the make target
+    out: str  # the run folder; its result file is the make target
     args: list  # the script and its arguments
     needs: str = ""  # the run folder whose results.json must exist first
-    result: str = "results.json"
+    result: str = "results.json"  # the file the run writes last
 
 
 class Point(NamedTuple):
@@ -238,7 +267,7 @@ def _e1_dataset(dataset, scale, root, cifar_dir, runs, points):
 
 def nested_transforms(seed):
     """E2's ordered draw of a seed: 8 distinct transformations; t_k is the first k of them."""
-    return random.Random(f"e2-{seed}").sample(list(REGISTRY), E2_DEPTH)
+    return random.Random(f"e2-{seed}").sample(TRANSFORMS, E2_DEPTH)
 
 
 class NestedPoint(NamedTuple):
@@ -274,6 +303,47 @@ def e2(scale, root="runs"):
                     "--seed", str(seed), "--out", probe], needs=pre))
                 points.append(NestedPoint(arch, k, seed, pre, probe))
     return runs, points
+class E3Model(NamedTuple):
+    """One E3 model: trained on data `kind` with transformation `trained` ("none": without),
+    and the measurement of its invariance to each transformation on each distribution."""
+    kind: str
+    trained: str
+    seed: int
+    pretrain: str
+    measure: str
+
+
+def e3(scale, root="runs", cifar_dir=None):
+    """The runs of E3 (SPEC 5) at a scale and the models they make: per seed, kind of training
+    data and transformation (or none), a pretraining on the seed's 30 target objects and one
+    measurement of its invariance to each of the 18 transformations on its training data, the
+    30 other objects, random data and the CIFAR versions found in cifar_dir."""
+    s = {**SCALES[scale], **E3_SCALES[scale]}
+    cifar = cifar_datasets(cifar_dir)
+    dists = ",".join(["train", "objects", "random", *cifar])
+    cifar_args = ["--data-dir", str(cifar_dir)] if cifar else []
+    folder = f"{root}/{scale}/e3"
+    runs, cells = [], []
+    for seed in range(s["seeds"]):
+        target, other = class_split(seed)
+        for kind, data_args in E3_KINDS.items():
+            for trained in ["none", *TRANSFORMS]:
+                name = f"{kind}-{trained}-s{seed}"
+                pre, inv = f"{folder}/pretrain/{name}", f"{folder}/invariance{''.join('-' + c for c in cifar)}/{name}"
+                runs.append(Run(pre, [
+                    "train.py", *data_args, "--arch", "resnet18", "--transforms", trained,
+                    "--classes", _classes(target), "--train-samples", str(s["train_samples"]),
+                    "--val-samples", str(s["val_samples"]), "--test-samples", str(s["test_samples"]),
+                    *budget_args(s, "resnet18", s["train_samples"]), "--seed", str(seed), "--out", pre]))
+                runs.append(Run(inv, [
+                    "transfer.py", "--checkpoint", f"{pre}/checkpoint.pt", "--invariance", "--each",
+                    "--transforms", ",".join(TRANSFORMS), "--distributions", dists, "--classes", _classes(other),
+                    *cifar_args, "--test-samples", str(s["invariance_samples"]), "--seed", str(seed),
+                    "--out", inv], needs=pre, result="invariance.json"))
+                cells.append(E3Model(kind, trained, seed, pre, inv))
+    return runs, cells
+
+
 # ----------------------------------------------------------------------------------------
 # E4, irrelevant features (the paper's "invariance can hurt" table)
 
@@ -356,12 +426,13 @@ def cifar10_missing(cifar_dir):
             "and set CIFAR_DIR=$PWD/cifar (see README)")
 
 
+
 def command(run, python="python"):
     return " ".join([python] + [shlex.quote(a) for a in run.args])
 
 
 def makefile(runs, var):
-    """Make rules: each run's results.json is a target that needs its pretraining's."""
+    """Make rules: each run's result file is a target that needs its pretraining's results.json."""
     lines = [f"{var} := " + " ".join(f"{r.out}/{r.result}" for r in runs if r.needs), ""]
     for r in runs:
         lines.append(f"{r.out}/{r.result}: {r.needs + '/results.json' if r.needs else ''}".rstrip())
@@ -369,15 +440,21 @@ def makefile(runs, var):
     return "\n".join(lines) + "\n"
 
 
+# figure target: (its plan, the make variable listing its runs)
+EXPERIMENTS = {"fig2": (e1, "FIG2_RUNS"), "fig4": (lambda scale, root, cifar_dir: e2(scale, root), "FIG4_RUNS"),
+               "table-invariance": (e3, "TABLE_INVARIANCE_RUNS"), "table-irrelevant": (e4, "TABLE_IRRELEVANT_RUNS")}
+
+
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("figure", choices=["fig2", "fig4", "table-irrelevant"],
-                   help="which experiment's runs: fig2 (and fig3) E1, fig4 E2, table-irrelevant E4")
+    p.add_argument("figure", choices=list(EXPERIMENTS),
+                   help="which experiment's runs: fig2 (and fig3) E1, fig4 E2, table-invariance E3, "
+                        "table-irrelevant E4")
     p.add_argument("--scale", choices=list(SCALES), default="small", help="(default: %(default)s)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                    help="folder with cifar-10-batches-py/ and/or cifar-100-python/: adds E1's CIFAR "
-                        "versions; E4 needs CIFAR-10 (default: $CIFAR_DIR: %(default)s)")
+                        "versions and E3's CIFAR columns; E4 needs CIFAR-10 (default: $CIFAR_DIR: %(default)s)")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--makefile", action="store_true", help="print make rules")
     what.add_argument("--commands", action="store_true",
@@ -399,16 +476,14 @@ def main(args):
         if args.check:
             return
         # make rules read the folder from $(CIFAR_DIR) when they run; commands name it
-        runs, _ = e4(args.scale, args.root, "$(CIFAR_DIR)" if args.makefile else str(Path(args.cifar_dir).resolve()))
-    elif args.figure == "fig4":
-        runs, _ = e2(args.scale, args.root)
-    else:
-        if not cifar_datasets(args.cifar_dir):
-            print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
-                  "the CIFAR parts are skipped", file=sys.stderr)
-        runs, _ = e1(args.scale, args.root, args.cifar_dir)
+        args.cifar_dir = "$(CIFAR_DIR)" if args.makefile else str(Path(args.cifar_dir).resolve())
+    elif args.figure != "fig4" and not cifar_datasets(args.cifar_dir):
+        print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
+              "the CIFAR parts are skipped", file=sys.stderr)
+    plan, var = EXPERIMENTS[args.figure]
+    runs, _ = plan(args.scale, args.root, args.cifar_dir)
     if args.makefile:
-        sys.stdout.write(makefile(runs, args.figure.upper().replace("-", "_") + "_RUNS"))
+        sys.stdout.write(makefile(runs, var))
         return
     for stage in ("pretrain", "probe"):
         if args.stage in (None, stage):

@@ -1,25 +1,26 @@
-"""Figures of the paper, drawn from data and result files only (this script never trains).
+"""Figures and tables of the paper, drawn from data and result files only (this script never trains).
 
     python plots.py fig1 --out figures/fig1.png    # `make fig1`: Transforms-2D examples
     python plots.py fig2 --scale small             # `make fig2`, after the runs exist
     python plots.py fig3 --scale small             # `make fig3`, from the same runs
+    python plots.py fig4 --scale small             # `make fig4`: experiment E2
+    python plots.py table-invariance --scale small # `make table-invariance`: E3's table, heatmap
     python plots.py table-irrelevant --scale small # `make table-irrelevant` (E4), after its runs
+    python plots.py report --scale small           # `make report`: figures/REPORT.md
 
 fig1 is the paper's Figure 1: one row per transformation (and one with none), several
 samples of one object per row (about ten seconds on a laptop CPU). fig2 is Figure 2: per
 factor, transfer and pretraining accuracy against the factor's values for models pretrained
 with the target's transformations (same) or others (different), mean and 95% interval over
 seeds; it also writes figures/fig2.json and prints the claims table. fig3 is Figure 3: per
-factor, the same-minus-different gap against the span each factor causes. Every figure is
-written as PNG and PDF, atomically.
-
-    python plots.py fig4 --scale small             # `make fig4`: experiment E2
-
-fig4 is Figure 4: per architecture, the linear-probe accuracy on t_j (the first j of the
-seed's 8 transformations) of the models pretrained on t_k, one line per k; it also writes
-figures/fig4.json and prints the claims table (accuracy high for j <= k, falling past k).
-table-irrelevant is the paper's "invariance can hurt" table (E4): figures/table_irrelevant.md,
-.tex and .json, with SPEC's numbers and claims beside ours.
+factor, the same-minus-different gap against the span each factor causes. fig4 is Figure 4:
+per architecture, the linear-probe accuracy on t_j (the first j of the seed's 8
+transformations) of the models pretrained on t_k, one line per k, with figures/fig4.json and
+a claims table (accuracy high for j <= k, falling past k). table-invariance is the paper's
+"how transferable" table (E3): Same / Other / None invariance per test distribution, for
+models trained on objects and on random data, as Markdown, LaTeX and JSON, and the 18 x 18
+heatmap behind it. table-irrelevant is the "invariance can hurt" table (E4), with SPEC's
+numbers and claims beside ours. Every figure is written as PNG and PDF, every file atomically.
 """
 import argparse
 import json
@@ -441,6 +442,152 @@ def table_irrelevant(scale, out, root="runs"):
         reference=[dict(placement=p, pretrain=t, column=c, paper=v) for p, t, c, v in E4_REFERENCE]))
     print(text, end="")
     return text
+# E3: the "how transferable is invariance" table and its appendix heatmap
+
+E3_COLUMNS = {"train": "train", "objects": "other objects", "random": "random", "cifar10": "CIFAR-10",
+              "cifar100": "CIFAR-100"}
+E3_KINDS = {"objects": "trained on objects", "random": "trained on random data"}
+E3_ROWS = {"same": "Same", "other": "Other", "none": "None"}
+# SPEC E3: the paper's resnet18, trained on objects (L2 invariance, lower = more invariant)
+E3_REFERENCE = {row: dict(zip(E3_COLUMNS, values)) for row, values in (
+    ("same", [0.12, 0.21, 0.56, 0.37, 0.35]), ("other", [0.40, 0.41, 0.69, 0.51, 0.50]),
+    ("none", [0.39, 0.42, 0.69, 0.48, 0.48]))}
+
+
+def e3_values(scale, root="runs", cifar_dir=None):
+    """{(kind, seed, distribution, trained, measured): L2 invariance} from every E3 measurement;
+    a ValueError names what is missing, as the table needs every model."""
+    _, cells = experiments.e3(scale, root, cifar_dir)
+    missing = [c for c in cells if not (Path(c.measure) / "invariance.json").exists()]
+    if missing:
+        raise ValueError(f"{len(missing)} of {len(cells)} E3 measurements under {root}/{scale} are missing "
+                         f"(first: {missing[0].measure}): run `make table-invariance SCALE={scale}` first")
+    values = {}
+    for c in cells:
+        for r in json.loads((Path(c.measure) / "invariance.json").read_text())["records"]:
+            values[c.kind, c.seed, r["distribution"], c.trained, r["transforms"]] = r["l2"]
+    return values
+
+
+def _mean(xs):
+    return sum(xs) / len(xs)
+
+
+def _same_other_none(m, names):
+    """Same, Other and None of one model family ({(trained, measured): invariance}), each
+    averaged over the transformations t in names."""
+    return {"same": _mean([m[t, t] for t in names]),
+            "other": _mean([_mean([m[o, t] for o in names if o != t]) for t in names]),
+            "none": _mean([m["none", t] for t in names])}
+
+
+def invariance_table(values):
+    """Per kind of training data, row (Same / Other / None) and distribution: the invariance
+    averaged over the 18 transformations t for each seed (Same: the model trained on t, measured
+    on t; Other: the mean over the models trained on each other transformation, measured on t;
+    None: the model trained without transformation), then mean and 95% interval over seeds.
+    Also per kind and distribution the (trained x measured) matrix of seed means."""
+    keys = sorted({k[:3] for k in values},
+                  key=lambda k: (list(E3_KINDS).index(k[0]), k[1], list(E3_COLUMNS).index(k[2])))
+    names = [t for t in data.TRANSFORMS if any(k[4] == t for k in values)]
+    per_seed = {}
+    for kind, seed, dist in keys:
+        m = {(trained, t): x for (k, s, d, trained, t), x in values.items() if (k, s, d) == (kind, seed, dist)}
+        for row, x in _same_other_none(m, names).items():
+            per_seed.setdefault((kind, row, dist), []).append(x)
+    table, matrices = {}, {}
+    for (kind, row, dist), xs in per_seed.items():
+        m, ci = mean_ci(xs)
+        table.setdefault(kind, {}).setdefault(row, {})[dist] = dict(mean=m, ci=ci, seeds=xs)
+    for kind, seed, dist in keys:
+        for trained in ["none", *names]:
+            for t in names:
+                matrices.setdefault(kind, {}).setdefault(dist, {}).setdefault(trained, {}).setdefault(t, []).append(
+                    values[kind, seed, dist, trained, t])
+    matrices = {kind: {dist: {tr: {t: _mean(xs) for t, xs in row.items()} for tr, row in m.items()}
+                       for dist, m in d.items()} for kind, d in matrices.items()}
+    claims = {kind: {dist: rows["same"][dist]["mean"] < min(rows["other"][dist]["mean"], rows["none"][dist]["mean"])
+                     for dist in rows["same"]} for kind, rows in table.items()}
+    return table, matrices, claims
+
+
+def invariance_markdown(table, claims):
+    """One markdown table per kind of training data; the paper's numbers beside ours for the
+    models trained on objects, and the claim check as the last row."""
+    out = []
+    for kind, rows in table.items():
+        dists = list(rows["same"])
+        ref = kind == "objects"
+        head = [E3_COLUMNS[d] + (" (paper)" if ref else "") for d in dists]
+        out += [f"| {E3_KINDS[kind]} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(dists)]
+        for row, label in E3_ROWS.items():
+            cells = [f"{rows[row][d]['mean']:.3f} ± {rows[row][d]['ci']:.3f}" +
+                     (f" ({E3_REFERENCE[row][d]:.2f})" if ref else "") for d in dists]
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out += ["| Same is the lowest | " + " | ".join("yes" if claims[kind][d] else "NO" for d in dists) + " |", ""]
+    return "\n".join(out)
+
+
+def invariance_latex(table, claims):
+    out = []
+    for kind, rows in table.items():
+        dists = list(rows["same"])
+        out += [r"\begin{tabular}{l" + "r" * len(dists) + "}", r"\toprule",
+                f"{E3_KINDS[kind]} & " + " & ".join(E3_COLUMNS[d] for d in dists) + r" \\", r"\midrule"]
+        for row, label in E3_ROWS.items():
+            out.append(f"{label} & " + " & ".join(f"{rows[row][d]['mean']:.2f}" for d in dists) + r" \\")
+        if kind == "objects":
+            for row, label in E3_ROWS.items():
+                out.append(f"{label} (paper) & " + " & ".join(f"{E3_REFERENCE[row][d]:.2f}" for d in dists) + r" \\")
+        out += [r"\bottomrule", r"\end{tabular}", ""]
+    return "\n".join(out)
+
+
+def invariance_heatmap(matrices, out, scale):
+    """The appendix heatmap: per kind (row) and distribution (column), invariance of the model
+    trained on each transformation (and none) to each transformation; lower = more invariant."""
+    kinds = list(matrices)
+    dists = list(matrices[kinds[0]])
+    fig, axes = plt.subplots(len(kinds), len(dists), figsize=(4.6 * len(dists) + 1, 4.4 * len(kinds) + 0.4),
+                             squeeze=False)
+    vmax = max(x for d in matrices.values() for m in d.values() for row in m.values() for x in row.values())
+    for ax_row, kind in zip(axes, kinds):
+        for ax, dist in zip(ax_row, dists):
+            m = matrices[kind][dist]
+            trained, measured = list(m), list(m["none"])
+            image = ax.imshow([[m[tr][t] for t in measured] for tr in trained], vmin=0, vmax=max(1, vmax),
+                              cmap="viridis")
+            ax.set_xticks(range(len(measured)), measured, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(trained)), trained, fontsize=6)
+            ax.set_xlabel("measured on (transformation)", fontsize=7)
+            ax.set_title(f"{E3_KINDS[kind]}, measured on {E3_COLUMNS[dist]}", fontsize=8)
+        ax_row[0].set_ylabel("trained on (transformation)", fontsize=7)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="invariance (L2 ratio; lower = more invariant)")
+    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({experiments.describe_e3(scale)})", fontsize=9)
+    save_figure(fig, out, pdf=True)
+
+
+def table_invariance(scale, out, root="runs", cifar_dir=None):
+    """The E3 table as markdown, LaTeX and JSON (all numbers) and the heatmap beside it;
+    prints the tables and the claim check."""
+    import train  # its atomic writers
+
+    table, matrices, claims = invariance_table(e3_values(scale, root, cifar_dir))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    md = invariance_markdown(table, claims)
+    train.write_atomic(out.with_suffix(".md"), lambda f: f.write(md.encode()))
+    tex = invariance_latex(table, claims)
+    train.write_atomic(out.with_suffix(".tex"), lambda f: f.write(tex.encode()))
+    train.write_json(out.with_suffix(".json"), dict(
+        scale=scale, description=experiments.describe_e3(scale), metric="l2", lower_is_more_invariant=True,
+        table=table, claim_same_is_lowest=claims, reference_resnet18_trained_on_objects=E3_REFERENCE,
+        matrices=matrices))
+    invariance_heatmap(matrices, out.with_name("invariance_heatmap.png"), scale)
+    print(md)
+    print(f"{experiments.describe_e3(scale)}; in parentheses: the paper's resnet18 (SPEC E3); "
+          "lower = more invariant")
+    return md
 
 
 def get_args_parser():
@@ -463,6 +610,14 @@ def get_args_parser():
     t.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     t.add_argument("--out", default="figures/table_irrelevant.md",
                    help="Markdown to write, .tex and .json beside it (default: %(default)s)")
+    t3 = sub.add_parser("table-invariance", help="invariance transfer across distribution shift (experiment "
+                       "E3): tables and heatmap, from the runs")
+    t3.add_argument("--scale", choices=list(experiments.SCALES), default="small", help="(default: %(default)s)")
+    t3.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+    t3.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
+                   help="adds the CIFAR columns, as experiments.py (default: $CIFAR_DIR: %(default)s)")
+    t3.add_argument("--out", default="figures/table_invariance.md", help="markdown table to write; .tex, "
+                   ".json and invariance_heatmap.png (+ .pdf) beside it (default: %(default)s)")
     f1 = sub.add_parser("fig1", help="Transforms-2D examples, one row per transformation")
     f1.add_argument("--out", default="figures/fig1.png", help="PNG to write, PDF beside it "
                     "(default: %(default)s)")
@@ -479,6 +634,11 @@ def main(args):
     try:
         if args.figure == "fig1":
             fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
+        elif args.figure == "table-invariance":
+            table_invariance(args.scale, args.out, args.root, args.cifar_dir)
+            out = Path(args.out)
+            print(f"wrote {out.with_suffix('.md')}, .tex, .json and {out.with_name('invariance_heatmap.png')} (+ .pdf)")
+            return
         elif args.figure == "fig2":
             fig2(args.scale, args.out, args.root, args.cifar_dir)
         elif args.figure == "fig4":

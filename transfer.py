@@ -29,7 +29,14 @@ whole run (the original stopped the decay at epoch 5 of 50, SPEC section 6).
 differ only in their sampled transformation parameters (or, with --vary object|background on
 the E4 composites, only in the pasted object or only in the CIFAR image), the mean feature
 distance within a pair divided by the mean distance between random pairs (0 = invariant,
-about 1 = not), with both the L2 and the cosine distance.
+about 1 = not), with both the L2 and the cosine distance. --invariance --each --distributions
+train,objects,random measures the invariance to each of --transforms on its own on each named
+test distribution in one process (SPEC E3), and writes invariance.json with one record per
+(distribution, transformation):
+
+    python transfer.py --checkpoint runs/pretrain/resnet18-rotate-s0/checkpoint.pt --invariance \\
+        --each --transforms geometric,photometric,corruption,none --distributions train,objects,random \\
+        --classes 30-59 --out runs/invariance/resnet18-rotate-s0
 """
 import argparse
 import copy
@@ -47,10 +54,12 @@ import train as pretrain
 
 
 @torch.no_grad()
-def extract_features(model, images, batch_size=2048, amp=False):
+def extract_features(model, images, batch_size=None, amp=False):
     """Penultimate features (N, feature_dim) in float32 of uint8 images, model in eval mode.
-    Inference only: the batch size just has to fill the GPU; results do not depend on it."""
+    Inference only: the batch size just has to fill the GPU (default 2048) or, on a CPU, keep
+    within the caches (default 256, twice as fast there as 2048); results do not depend on it."""
     model.eval()
+    batch_size = batch_size or (2048 if images.is_cuda else 256)
     out = []
     for i in range(0, len(images), batch_size):
         with pretrain.autocast(amp):
@@ -162,6 +171,17 @@ def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l
     1 - cosine similarity instead of the L2 distance."""
     if metric not in ("l2", "cosine"):
         raise ValueError(f"unknown metric {metric!r}: use l2 or cosine")
+    f, f2 = pair_features(model, transforms, n, classes=classes, seed=seed, device=device, dataset=dataset,
+                          objects=objects, backgrounds=backgrounds, data_dir=data_dir, amp=amp, vary=vary,
+                          label=label, placement=placement)
+    return invariance_ratio(f, f2, seed, metric)
+
+
+@torch.no_grad()
+def pair_features(model, transforms, n, *, classes, seed=0, device="cpu", dataset="t2d", objects="procedural",
+                  backgrounds="procedural", data_dir=None, amp=False, vary="transforms", label="object",
+                  placement="fixed"):
+    """Features of n test images and of the same images with what `vary` names drawn anew."""
     if vary not in VARY:
         raise ValueError(f"unknown --vary {vary!r}: use {', '.join(VARY)}")
     if n < 2:
@@ -170,7 +190,12 @@ def invariance(model, transforms, n, *, classes, seed=0, device="cpu", metric="l
               device=device, label=label, placement=placement)
     x, _ = data.load(dataset, transforms, n, **kw)
     x2, _ = data.load(dataset, transforms, n, **{VARY[vary]: seed + 1_000_003}, **kw)
-    f, f2 = extract_features(model, x, amp=amp), extract_features(model, x2, amp=amp)
+    return extract_features(model, x, amp=amp), extract_features(model, x2, amp=amp)
+
+
+def invariance_ratio(f, f2, seed, metric="l2"):
+    """Mean distance within the pairs (f_i, f2_i) over the mean distance between f_i and f_pi(i)."""
+    n = len(f)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     perm = torch.empty_like(order)
     perm[order] = order.roll(-1)  # each image is paired with the next one in a random order
@@ -189,6 +214,55 @@ def probe(model, transforms, classes, args, device, amp):
               for split, n in (("train", args.train_samples), ("test", args.test_samples))}
     return splits, *linear_probe(model, splits["train"], splits["test"], len(classes), epochs=args.epochs,
                                  batch_size=args.batch_size, lr=args.lr, seed=args.seed, amp=amp)
+DISTRIBUTIONS = ["train", "objects", "random", *data.CIFAR]
+
+
+def distributions(names, args, ckpt_args):
+    """data.load keyword arguments of each named test distribution (SPEC E3): `train` is the
+    checkpoint's own training data (its dataset, classes, objects and backgrounds; test split),
+    `objects` the Transforms-2D objects of --classes with --objects and --backgrounds, `random`
+    random foregrounds of --classes on random backgrounds, and a CIFAR name all of its classes,
+    the transformation on the whole image (from --data-dir)."""
+    bad = [d for d in names if d not in DISTRIBUTIONS]
+    if bad or not names:
+        raise ValueError(f"unknown distribution {bad[0] if bad else ''!r}; choose from {', '.join(DISTRIBUTIONS)}")
+    classes = data.parse_classes(args.classes)
+    out = {}
+    for name in names:
+        if name == "train":
+            out[name] = dict(dataset=ckpt_args.get("dataset", "t2d"), classes=data.parse_classes(ckpt_args["classes"]),
+                             objects=ckpt_args.get("objects", "procedural"),
+                             backgrounds=ckpt_args.get("backgrounds", "procedural"),
+                             data_dir=ckpt_args.get("data_dir") or args.data_dir)
+        elif name in data.CIFAR:
+            out[name] = dict(dataset=name, classes=range(data.CIFAR[name][4]), data_dir=args.data_dir)
+        else:
+            random = name == "random"
+            out[name] = dict(dataset="t2d", classes=classes, objects="random" if random else args.objects,
+                             backgrounds="random" if random else args.backgrounds)
+    return out
+
+
+@torch.no_grad()
+def invariance_each(model, names, n, dists, *, seed=0, device="cpu", amp=False):
+    """Invariance (L2 and cosine) to each transformation in names alone ("none": the identity) on
+    each distribution of dists ({name: data.load keyword arguments}): one record per pair."""
+    records = []
+    for dist, kw in dists.items():
+        for name in names:
+            f, f2 = pair_features(model, [] if name == "none" else [name], n, seed=seed, device=device, amp=amp, **kw)
+            records.append(dict(distribution=dist, transforms=name, l2=invariance_ratio(f, f2, seed, "l2"),
+                                cosine=invariance_ratio(f, f2, seed, "cosine")))
+    return records
+
+
+def each_transform(spec):
+    """--each's list: every transformation of --transforms on its own (a category gives each of
+    its members), "none" kept as the identity."""
+    names = []
+    for item in spec.split(","):
+        names += ["none"] if item.strip() == "none" else data.parse_transforms(item)
+    return list(dict.fromkeys(names))
 
 
 def default_out(args):
@@ -203,7 +277,7 @@ def transfer(args):
     """Probe, fine-tune or measure invariance as args says; returns the dict written to the run
     folder (results.json, or invariance.json with --invariance)."""
     device = pretrain.pick_device(args.device)
-    model, _ = pretrain.load_checkpoint(args.checkpoint, device)  # first: a bad checkpoint never skips
+    model, ckpt_args = pretrain.load_checkpoint(args.checkpoint, device)  # first: a bad checkpoint never skips
     out = Path(args.out or default_out(args))
     result_file = out / ("invariance.json" if args.invariance else "results.json")
     if result_file.exists() and not args.force:
@@ -221,7 +295,16 @@ def transfer(args):
     if amp:
         model = model.to(memory_format=torch.channels_last)
     start = time.time()
-    if args.invariance:
+    if args.each or args.distributions:
+        if not (args.invariance and args.each and args.distributions):
+            raise ValueError("--each and --distributions go together, with --invariance")
+        names = each_transform(args.transforms)
+        dists = distributions(args.distributions.split(","), args, ckpt_args)
+        result = {"samples": args.test_samples,
+                  "records": invariance_each(model, names, args.test_samples, dists, seed=args.seed, device=device,
+                                             amp=amp),
+                  "wall_time_s": time.time() - start}
+    elif args.invariance:
         kw = dict(classes=classes, seed=args.seed, device=device, dataset=args.dataset, objects=args.objects,
                   backgrounds=args.backgrounds, data_dir=args.data_dir, amp=amp, vary=args.vary,
                   label=args.label, placement=args.placement)
@@ -273,6 +356,14 @@ def get_args_parser():
     p.add_argument("--vary", choices=list(VARY), default="transforms",
                    help="with --invariance: what differs within a pair; object or background for the E4 "
                         "composites (default: %(default)s)")
+    p.add_argument("--each", action="store_true",
+                   help="with --invariance and --distributions: the invariance to each of --transforms alone "
+                        "(a category: each member; none: the identity), one record each in invariance.json")
+    p.add_argument("--distributions", default=None,
+                   help=f"with --each: comma-separated test distributions from {', '.join(DISTRIBUTIONS)} "
+                        "(train: the checkpoint's training data; objects: --classes with --objects and "
+                        "--backgrounds; random: random foregrounds and backgrounds; CIFAR: every class, "
+                        "from --data-dir) (default: %(default)s)")
     p.add_argument("--classes", default="0-29",
                    help="object indices of the target task (default: %(default)s)")
     p.add_argument("--train-samples", type=int, default=50_000, help="(default: %(default)s)")
