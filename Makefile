@@ -100,8 +100,8 @@ figures: install  ## re-plot every figure and table from the results present, tr
 report: install  ## figures/REPORT.md: every figure, table and claims check of the results present
 	$(PYTHON) plots.py report --scale $(SCALE)
 
-commands: install  ## one command per run of fig2 at SCALE, pretrainings first (for a cluster)
-	@$(PYTHON) experiments.py fig2 --scale $(SCALE) --commands
+commands: install  ## one command per run of FIG (fig2, fig4, table-invariance, table-irrelevant; default fig2) at SCALE, pretrainings first
+	@$(PYTHON) experiments.py $(or $(FIG),fig2) --scale $(SCALE) --commands
 
 bench: install  ## generator speed against a per-sample torchvision/PIL pipeline
 	$(PYTHON) bench.py data
