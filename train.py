@@ -220,7 +220,7 @@ def load_checkpoint(path, device="cpu"):
 
 # the arguments a run's results depend on (not where or how fast it ran)
 RESULT_ARGS = ["arch", "width", "transforms", "classes", "train_samples", "val_samples", "test_samples", "epochs",
-               "batch_size", "lr", "weight_decay", "seed", "dataset", "objects", "backgrounds"]
+               "batch_size", "lr", "weight_decay", "seed", "dataset", "objects", "backgrounds", "label", "placement"]
 
 
 def default_out(args):
