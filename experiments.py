@@ -479,8 +479,8 @@ def main(args):
         # make rules read the folder from $(CIFAR_DIR) when they run; commands name it
         args.cifar_dir = "$(CIFAR_DIR)" if args.makefile else str(Path(args.cifar_dir).resolve())
     elif args.figure != "fig4" and not cifar_datasets(args.cifar_dir):
-        print(f"experiments.py: no CIFAR under {args.cifar_dir!r} (set CIFAR_DIR, see README): "
-              "the CIFAR parts are skipped", file=sys.stderr)
+        where = f"no CIFAR under {args.cifar_dir!r}" if args.cifar_dir else "CIFAR_DIR is not set"
+        print(f"experiments.py: {where} (see README): the CIFAR parts are skipped", file=sys.stderr)
     plan, var = EXPERIMENTS[args.figure]
     runs, _ = plan(args.scale, args.root, args.cifar_dir)
     if args.makefile:

@@ -89,10 +89,17 @@ def autocast(amp):
     return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
 
 
+def channels_last(device, amp):
+    """Whether to run in channels_last: alongside bf16 on CUDA, and on a CPU, where oneDNN's
+    convolutions are 1.2-1.5x faster in it for SCALE=small's narrow networks. --no-amp on CUDA
+    keeps plain fp32 NCHW, the baseline of bench.py."""
+    return amp or torch.device(device).type == "cpu"
+
+
 def to_input(x, amp=False):
-    """uint8 images (B, 3, S, S) -> float in [-1, 1]; channels_last alongside bf16 on CUDA."""
+    """uint8 images (B, 3, S, S) -> float in [-1, 1], in the layout channels_last() picks."""
     x = (x.float() / 255 - 0.5) / 0.5
-    return x.contiguous(memory_format=torch.channels_last) if amp else x
+    return x.contiguous(memory_format=torch.channels_last) if channels_last(x.device, amp) else x
 
 
 @torch.no_grad()
@@ -261,7 +268,7 @@ def train(args):
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "args.json", {**vars(args), "out": str(out), "git_revision": git_revision()})
 
-    model = model.to(device, memory_format=torch.channels_last if amp else torch.preserve_format)
+    model = model.to(device, memory_format=torch.channels_last if channels_last(device, amp) else torch.preserve_format)
     net = torch.compile(model) if args.compile else model
     vit = args.arch == "vit"
     weight_decay = args.weight_decay if args.weight_decay is not None else (VIT_WEIGHT_DECAY if vit else 0.0)
