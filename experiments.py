@@ -116,25 +116,23 @@ FACTORS = {  # factor -> its values, or the SCALES key holding them; see _e1_dat
 }
 
 
-def describe(scale):
-    """What a scale reduces, for captions."""
-    s = SCALES[scale]
+def describe(scale, s=None):
+    """What a scale reduces, for captions; s: the experiment's settings (default: E1's SCALES)."""
+    s = s or SCALES[scale]
     if scale == "paper":
         return f"paper scale: {s['seeds']} seeds"
-    wider = "".join(f" ({arch} {o['width']:g})" for arch, o in s.get("arch", {}).items() if "width" in o)
-    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{wider}, {s['train_samples']:,} "
-            f"pretraining samples, {s['image_budget']:,} images per pretraining at batch {s['batch_size']}, "
-            f"probes on {s['probe_samples']:,} samples")
+
+    def overrides(key, fmt):  # per-architecture values of key, e.g. " (vit 0.25)"
+        found = [f"{arch} {format(o[key], fmt)}" for arch, o in s.get("arch", {}).items() if key in o]
+        return f" ({', '.join(found)})" if found else ""
+    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{overrides('width', 'g')}, "
+            f"{s['train_samples']:,} pretraining samples, {s['image_budget']:,} images per pretraining"
+            f"{overrides('image_budget', ',')} at batch {s['batch_size']}, probes on {s['probe_samples']:,} samples")
 
 
 def describe_e2(scale):
     """What E2's scale reduces, for captions."""
-    s = E2[scale]
-    if scale == "paper":
-        return f"paper scale: {s['seeds']} seeds"
-    return (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide, {s['train_samples']:,} "
-            f"pretraining samples, {s['image_budget']:,} images per pretraining at batch {s['batch_size']}, "
-            f"probes on {s['probe_samples']:,} samples")
+    return describe(scale, E2[scale])
 
 
 def describe_e3(scale):

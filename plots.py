@@ -626,8 +626,8 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
         ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"], experiments.describe(scale)),
         ("fig3", "Figure 3: the invariance gap against each factor's span (E1)", ["fig3.png"], None),
         ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"], experiments.describe_e2(scale)),
-        ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"],
-         experiments.describe_e3(scale)),
+        # the table's own text names its scale
+        ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"], None),
         ("table-irrelevant", "Invariance can hurt: irrelevant features (E4)", [], None),
     ]
     md = [f"# Report: {scale} scale", "",
@@ -641,7 +641,7 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
             continue
         md += [f"![{target}]({image})" for image in images] + ([""] if images else [])
         if scale_text:
-            md += [f"Scale: {scale_text}.", ""]
+            md += [f"{scale_text[0].upper()}{scale_text[1:]}.", ""]
         if text:
             md += [text.rstrip("\n"), ""]
         if target in PAPER:
