@@ -85,20 +85,22 @@ fig3: $(FIG2_RUNS)  ## figures/fig3.png: the invariance gap against each factor'
 
 fig4: $(FIG4_RUNS)  ## figures/fig4.png: nested transformation sets (experiment E2), claims table
 	$(PYTHON) plots.py fig4 --scale $(SCALE)
+
 table-invariance: $(TABLE_INVARIANCE_RUNS)  ## figures/table_invariance.md: invariance transfer across distribution shift (E3)
-	$(PYTHON) plots.py table-invariance --scale $(SCALE)
+	$(PYTHON) tables.py table-invariance --scale $(SCALE)
+
 table-irrelevant: $(TABLE_IRRELEVANT_RUNS)  ## figures/table_irrelevant.md/.tex/.json: invariance can hurt (E4; needs CIFAR_DIR)
-	$(PYTHON) plots.py table-irrelevant --scale $(SCALE)
+	$(PYTHON) tables.py table-irrelevant --scale $(SCALE)
 
 all: fig1 fig2 fig3 fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then figures/REPORT.md
 	$(if $(HAVE_CIFAR10),,@echo "make all: no CIFAR-10 under CIFAR_DIR, so table-irrelevant is left out (see README)")
-	$(PYTHON) plots.py report --scale $(SCALE)
+	$(PYTHON) tables.py report --scale $(SCALE)
 
 figures: install  ## re-plot every figure and table from the results present, training nothing
-	$(PYTHON) plots.py figures --scale $(SCALE)
+	$(PYTHON) tables.py figures --scale $(SCALE)
 
 report: install  ## figures/REPORT.md: every figure, table and claims check of the results present
-	$(PYTHON) plots.py report --scale $(SCALE)
+	$(PYTHON) tables.py report --scale $(SCALE)
 
 commands: install  ## one command per run of FIG (fig2, fig4, table-invariance, table-irrelevant; default fig2) at SCALE, pretrainings first
 	@$(PYTHON) experiments.py $(or $(FIG),fig2) --scale $(SCALE) --commands

@@ -173,7 +173,7 @@ def test_cli_errors_are_one_line(tmp_path, args, message):
 
 
 def test_help():
-    for script in ("data.py", "plots.py"):
+    for script in ("data.py", "plots.py", "tables.py"):
         res = run(script, "--help")
         assert res.returncode == 0 and "usage" in res.stdout
 

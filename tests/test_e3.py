@@ -12,7 +12,7 @@ from test_cifar import make_cifar
 import data
 import experiments
 import models
-import plots
+import tables
 import transfer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_table_from_result_files(tmp_path, capsys):
     (tmp_path / "cifar" / "cifar-10-batches-py").mkdir(parents=True)
     fake_measurements(tmp_path / "runs", tmp_path / "cifar")
     out = tmp_path / "figures" / "table_invariance.md"
-    plots.table_invariance("small", out, tmp_path / "runs", tmp_path / "cifar")
+    tables.table_invariance("small", out, tmp_path / "runs", tmp_path / "cifar")
     numbers = json.loads(out.with_suffix(".json").read_text())
     table = numbers["table"]
     assert list(table) == ["objects", "random"] and list(table["objects"]["same"]) == [
@@ -159,7 +159,7 @@ def test_table_from_result_files(tmp_path, capsys):
 
 
 def test_table_without_runs_is_one_line(tmp_path):
-    res = subprocess.run([sys.executable, "plots.py", "table-invariance", "--root", str(tmp_path), "--cifar-dir", ""],
+    res = subprocess.run([sys.executable, "tables.py", "table-invariance", "--root", str(tmp_path), "--cifar-dir", ""],
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode != 0 and "76 of 76 E3 measurements" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1

@@ -12,7 +12,7 @@ from test_cifar import make_cifar
 
 import data
 import experiments
-import plots
+import tables
 import train
 import transfer
 
@@ -153,12 +153,12 @@ def test_tiny_end_to_end(tmp_path, cifar_dir, monkeypatch):
     assert all((Path(c.run.out) / c.run.result).exists() for c in cells)
     inv = json.loads((Path(cells[-1].run.out) / "invariance.json").read_text())
     assert inv["vary"] == "background" and 0 < inv["l2"] < 3
-    text = plots.table_irrelevant("tiny", tmp_path / "fig" / "t.md", str(tmp_path / "runs"))
+    text = tables.table_irrelevant("tiny", tmp_path / "fig" / "t.md", str(tmp_path / "runs"))
     assert text.count("| fixed |") >= 4 and text.count("| translated |") >= 4 and "| 0.53 |" in text
     out = json.loads((tmp_path / "fig" / "t.json").read_text())
     entry = out["results"]["translated"]["C+O&O"]["object"]
     assert entry["seeds"] == [0] and len(entry["values"]) == 1 and entry["mean"] == entry["values"][0]
-    assert {c["claim"] for c in out["claims"]} == {c[0] for c in plots.E4_CLAIMS}
+    assert {c["claim"] for c in out["claims"]} == {c[0] for c in tables.E4_CLAIMS}
     assert r"\pm" in (tmp_path / "fig" / "t.tex").read_text()
 
 
@@ -177,7 +177,7 @@ def test_missing_cifar_is_one_line_and_a_failure(tmp_path, capsys):
     experiments.main(parser.parse_args(["table-irrelevant", "--check", "--cifar-dir", str(tmp_path)]))
     assert capsys.readouterr().out == ""  # found: silent, exit 0
     with pytest.raises(SystemExit, match="no E4 results"):
-        plots.main(plots.get_args_parser().parse_args(["table-irrelevant", "--root", str(tmp_path / "runs"),
+        tables.main(tables.get_args_parser().parse_args(["table-irrelevant", "--root", str(tmp_path / "runs"),
                                                        "--out", str(tmp_path / "fig" / "t.md")]))
     assert not (tmp_path / "fig").exists()
 
