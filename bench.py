@@ -172,8 +172,7 @@ def _timed(fn, device):
 def train_rate(arch, device, batch_size, steps, amp, compile_=False, fused=False):
     """Pretraining images/s of train.run_epoch over random uint8 images (after 3 warm-up steps,
     and a whole warm-up epoch under torch.compile)."""
-    model = models.build(arch, 30).to(device, memory_format=torch.channels_last if train.channels_last(device, amp)
-                                      else torch.preserve_format)
+    model = train.to_device(models.build(arch, 30), device, amp)
     net = torch.compile(model) if compile_ else model
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
     images = torch.randint(0, 256, (steps * batch_size, 3, 32, 32), dtype=torch.uint8, device=device)
@@ -188,8 +187,7 @@ def train_rate(arch, device, batch_size, steps, amp, compile_=False, fused=False
 def feature_rate(arch, device, batch_size, n):
     """Images/s of transfer.extract_features, as the probe extracts them (its own batch size)."""
     amp = device.type == "cuda"
-    model = models.build(arch, 30).to(device, memory_format=torch.channels_last if train.channels_last(device, amp)
-                                      else torch.preserve_format)
+    model = train.to_device(models.build(arch, 30), device, amp)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=device)
     transfer.extract_features(model, images[:batch_size], amp=amp)  # warm-up
     return n / _timed(lambda: transfer.extract_features(model, images, amp=amp), device)

@@ -96,6 +96,11 @@ def channels_last(device, amp):
     return amp or torch.device(device).type == "cpu"
 
 
+def to_device(model, device, amp):
+    """model on device, in the layout channels_last() picks."""
+    return model.to(device, memory_format=torch.channels_last if channels_last(device, amp) else torch.preserve_format)
+
+
 def to_input(x, amp=False):
     """uint8 images (B, 3, S, S) -> float in [-1, 1], in the layout channels_last() picks."""
     x = (x.float() / 255 - 0.5) / 0.5
@@ -268,7 +273,7 @@ def train(args):
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "args.json", {**vars(args), "out": str(out), "git_revision": git_revision()})
 
-    model = model.to(device, memory_format=torch.channels_last if channels_last(device, amp) else torch.preserve_format)
+    model = to_device(model, device, amp)
     net = torch.compile(model) if args.compile else model
     vit = args.arch == "vit"
     weight_decay = args.weight_decay if args.weight_decay is not None else (VIT_WEIGHT_DECAY if vit else 0.0)

@@ -292,8 +292,7 @@ def transfer(args):
     classes = data.parse_classes(args.classes)
     transforms = data.parse_transforms(args.transforms)
     probe_sets = [data.parse_transforms(t) for t in args.probe_sets or []]  # all names checked first
-    if pretrain.channels_last(device, amp):
-        model = model.to(memory_format=torch.channels_last)
+    model = pretrain.to_device(model, device, amp)
     start = time.time()
     if args.each or args.distributions:
         if not (args.invariance and args.each and args.distributions):
