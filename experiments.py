@@ -135,6 +135,11 @@ def describe_e2(scale):
     return describe(scale, E2[scale])
 
 
+def describe_e4(scale):
+    """What E4's scale reduces, for captions (E4 trains resnet18 only: no per-architecture overrides)."""
+    return describe(scale, {**E4_SCALES[scale], "arch": {}})
+
+
 def describe_e3(scale):
     """What a scale reduces in E3, for captions."""
     s = {**SCALES[scale], **E3_SCALES[scale]}

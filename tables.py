@@ -239,7 +239,7 @@ def table_irrelevant(scale, out, root="runs"):
     """The E4 table as Markdown (with reference numbers and claims), LaTeX and JSON; prints the
     Markdown and returns it."""
     results = e4_results(scale, root)
-    md = [f"E4, irrelevant features ({experiments.describe(scale)}). Rows: pretraining task; columns: "
+    md = [f"E4, irrelevant features ({experiments.describe_e4(scale)}). Rows: pretraining task; columns: "
           "linear-probe test accuracy on each task, and invariance (normalised L2, 0 = invariant) of the "
           "features to changes of the object or of the CIFAR background; mean ± 95% interval over seeds.", "",
           "| placement | pretraining | " + " | ".join(COLUMN_LABELS[c] for c in COLUMNS) + " |",

@@ -136,6 +136,11 @@ def test_plan(scale, pretrainings, probes, invariances):
     assert f"{inv.out}/invariance.json: {inv.needs}/results.json\n" in text and "--data-dir /c " in text
 
 
+def test_caption_names_only_resnet18_settings():
+    assert "vit 0.25" in experiments.describe("small")  # E1's caption names the ViT's own width
+    assert "vit" not in experiments.describe_e4("small") and "0.125 x as wide" in experiments.describe_e4("small")
+
+
 def test_tiny_end_to_end(tmp_path, cifar_dir, monkeypatch):
     """Every command of a tiny plan, run as experiments.py writes it, then the table."""
     tiny = dict(experiments.SCALES["small"], seeds=1, width=0.0625, epochs=1, batch_size=16, train_samples=64,
