@@ -28,6 +28,7 @@ from PIL import Image, ImageDraw
 
 import data
 import models
+import sources
 import train
 import transfer
 
@@ -98,8 +99,8 @@ def pil_inputs(size=32):
     """data.py's procedural object canvases (PIL RGBA) and backgrounds (PIL RGB as RGBA,
     which alpha_composite needs), so both pipelines draw the same pictures."""
     cpu = torch.device("cpu")
-    canvases = (data._object_canvases("procedural", size, cpu) * 255).round().to(torch.uint8)
-    pool = data._background_pool("procedural", size, cpu)
+    canvases = (sources.object_canvases("procedural", size, cpu) * 255).round().to(torch.uint8)
+    pool = sources.background_pool("procedural", size, cpu)
     objects = [Image.fromarray(c.numpy()) for c in canvases.permute(0, 2, 3, 1).contiguous()]
     backgrounds = [Image.fromarray(b.numpy()).convert("RGBA") for b in pool.permute(0, 2, 3, 1).contiguous()]
     return objects, backgrounds
@@ -172,7 +173,7 @@ def _timed(fn, device):
 def train_rate(arch, device, batch_size, steps, amp, compile_=False, fused=False):
     """Pretraining images/s of train.run_epoch over random uint8 images (after 3 warm-up steps,
     and a whole warm-up epoch under torch.compile)."""
-    model = train.to_device(models.build(arch, 30), device, amp)
+    model = models.to_device(models.build(arch, 30), device, amp)
     net = torch.compile(model) if compile_ else model
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
     images = torch.randint(0, 256, (steps * batch_size, 3, 32, 32), dtype=torch.uint8, device=device)
@@ -185,12 +186,12 @@ def train_rate(arch, device, batch_size, steps, amp, compile_=False, fused=False
 
 
 def feature_rate(arch, device, batch_size, n):
-    """Images/s of transfer.extract_features, as the probe extracts them (its own batch size)."""
+    """Images/s of models.extract_features, as the probe extracts them (its own batch size)."""
     amp = device.type == "cuda"
-    model = train.to_device(models.build(arch, 30), device, amp)
+    model = models.to_device(models.build(arch, 30), device, amp)
     images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, device=device)
-    transfer.extract_features(model, images[:batch_size], amp=amp)  # warm-up
-    return n / _timed(lambda: transfer.extract_features(model, images, amp=amp), device)
+    models.extract_features(model, images[:batch_size], amp=amp)  # warm-up
+    return n / _timed(lambda: models.extract_features(model, images, amp=amp), device)
 
 
 def bench_train(archs, device, batch_size, steps, compile_, probe_epochs):

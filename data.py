@@ -8,182 +8,24 @@ Everything is batched tensor code, on CPU or CUDA, and sample i is a pure functi
     python data.py --transforms rotate,hue --n 64 --out grid.png
 
 writes a labelled 8 x 8 grid in about two seconds on a laptop CPU. Objects and backgrounds
-are procedural by default; `--objects DIR --backgrounds DIR` (or SI_SCORE_DIR) reads SI-Score
-images instead. The transformations themselves live in transforms.py.
+(sources.py) are procedural by default; `--objects DIR --backgrounds DIR` (or SI_SCORE_DIR)
+reads SI-Score images instead. The transformations live in transforms.py. Besides
+Transforms-2D, a Dataset can be CIFAR with the transformations on whole images, or one of E4's
+composites (objects pasted onto CIFAR-10 or onto black); load() makes any of them.
 """
 import argparse
-import math
 import os
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-from transforms import (
-    CATEGORIES,
-    REGISTRY,
-    TRANSFORMS,
-    Rand,
-    apply_,
-    hash32,
-    hash_key,
-    hsv_to_rgb,
-    parse_transforms,
-)
+import sources
+from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_, hash32, hash_key, parse_transforms
 
 __all__ = ["CATEGORIES", "REGISTRY", "TRANSFORMS", "generate", "parse_transforms"]
-
-N_OBJECTS = 61  # procedural and random objects, as many as SI-Score has
-N_BACKGROUNDS = 867
-
-# ----------------------------------------------------------------------------------------
-# Objects and backgrounds (SPEC section 1). Objects are RGBA canvases (N, 4, S, S): the
-# prototype fitted into a 0.7 S box at the centre of a transparent S x S canvas.
-
-
-def _fit(rgba, box):
-    """Resize an RGBA image (4, H, W) to (4, box, box) with premultiplied alpha, so that
-    transparent pixels do not bleed their colour into the edge."""
-    x = torch.cat([rgba[:3] * rgba[3:], rgba[3:]])[None]
-    x = F.interpolate(x, size=(box, box), mode="bilinear", antialias=True, align_corners=False)[0]
-    a = x[3:].clamp(0, 1)
-    return torch.cat([(x[:3] / a.clamp(min=1e-6)).clamp(0, 1) * (a > 0), a])
-
-
-def _procedural_object(k, res=64):
-    """Object k: an asymmetric blob with a soft edge, painted with a three-colour pattern."""
-    g = torch.Generator().manual_seed(hash_key("object", k))
-
-    def rnd(*shape):
-        return torch.rand(shape, generator=g)
-
-    t = (torch.arange(res) + 0.5) / res * 2 - 1
-    v, u = torch.meshgrid(t, t, indexing="ij")
-    rho, theta = torch.hypot(u, v), torch.atan2(v, u)
-    # silhouette: radius with random harmonics and phases, so no flip or rotation maps it
-    # onto itself
-    m = torch.arange(1, 7)[:, None, None]
-    amp = (rnd(6) * 0.5 / m[:, 0, 0] ** 0.7)[:, None, None]
-    radius = 1 + (amp * torch.cos(m * theta + 2 * math.pi * rnd(6)[:, None, None])).sum(0)
-    radius = 0.97 * radius.clamp(min=0.35) / radius.max()
-    alpha = ((radius - rho) * res / 6 + 0.5).clamp(0, 1)
-    # pattern: stripes, rings, checks, sectors or spots, picked by k, in three colours
-    ang, freq = 2 * math.pi * rnd(1), 2 + 3 * rnd(1)
-    cu, cv = u * torch.cos(ang) + v * torch.sin(ang), -u * torch.sin(ang) + v * torch.cos(ang)
-    ox, oy = rnd(2) - 0.5
-    kind = k % 5
-    if kind == 0:
-        idx = torch.floor(cu * freq)
-    elif kind == 1:
-        idx = torch.floor(torch.hypot(u - ox, v - oy) * freq * 1.5)
-    elif kind == 2:
-        idx = torch.floor(cu * freq) + 2 * torch.floor(cv * freq)
-    elif kind == 3:
-        idx = torch.floor((torch.atan2(v - oy, u - ox) / (2 * math.pi) + 0.5) * (3 + k % 4))
-    else:
-        spots = rnd(5, 3)
-        idx = torch.zeros(res, res)
-        for i, (sx, sy, sr) in enumerate(spots):
-            idx[torch.hypot(u - (sx * 1.4 - 0.7), v - (sy * 1.4 - 0.7)) < 0.15 + 0.2 * sr] = 1 + i % 2
-    h0 = rnd(1)
-    hues = torch.cat([h0, h0 + 0.25 + 0.25 * rnd(1), h0 + 0.6 + 0.15 * rnd(1)]) % 1
-    palette = hsv_to_rgb(hues[:, None, None], 0.45 + 0.55 * rnd(3, 1, 1), 0.3 + 0.7 * rnd(3, 1, 1))
-    rgb = palette[:, :, 0, 0][idx.long() % 3].permute(2, 0, 1)  # (3, res, res)
-    return torch.cat([rgb, alpha[None]])
-
-
-def _random_object(k, box):
-    noise = Rand(torch.tensor([hash_key("random object", k)])).pixels(0, 3, box, box)[0]
-    return torch.cat([(noise * 256).floor() / 255, torch.ones(1, box, box)])
-
-
-def _read_objects(root):
-    from PIL import Image
-
-    fg = Path(root) / "foregrounds"
-    if not Path(root).is_dir():
-        raise ValueError(f"objects folder {root} does not exist")
-    classes = sorted(p for p in fg.iterdir() if p.is_dir()) if fg.is_dir() else []
-    if not classes:
-        raise ValueError(f"{root} is not in SI-Score layout: expected {fg}/<class>/*.png")
-    images = []
-    for c in classes:
-        files = sorted(c.glob("*.png"))
-        if not files:
-            raise ValueError(f"class folder {c} has no .png images")
-        img = Image.open(files[0])  # the first file of a class is its prototype (SPEC 1)
-        if "A" not in img.getbands() and "transparency" not in img.info:
-            raise ValueError(f"{files[0]} has no alpha channel (mode {img.mode}); "
-                             "foregrounds must be RGBA")
-        rgba = torch.frombuffer(bytearray(img.convert("RGBA").tobytes()), dtype=torch.uint8)
-        images.append(rgba.view(img.height, img.width, 4).permute(2, 0, 1).float() / 255)
-    return images
-
-
-@lru_cache(maxsize=8)
-def _object_canvases(objects, size, device):
-    box = round(0.7 * size)
-    if objects == "procedural":
-        protos = [_fit(_procedural_object(k), box) for k in range(N_OBJECTS)]
-    elif objects == "random":
-        protos = [_random_object(k, box) for k in range(N_OBJECTS)]
-    else:
-        protos = [_fit(img, box) for img in _read_objects(objects)]
-    canvas = torch.zeros(len(protos), 4, size, size)
-    lo = (size - box) // 2
-    canvas[:, :, lo:lo + box, lo:lo + box] = torch.stack(protos)
-    return canvas.to(device)
-
-
-def _procedural_backgrounds(n, size, device):
-    """n nature-like scenes: a sky gradient with clouds over hilly, textured ground."""
-    r = Rand(hash32(torch.arange(n, device=device) ^ hash_key("background")))
-
-    def fractal(stream):  # multi-octave value noise, (n, S, S), roughly in [-1, 1]
-        octaves = [F.interpolate(r.pixels((stream, g), 1, g + 1, g + 1) * 2 - 1, size=(size, size),
-                                 mode="bilinear", align_corners=True) * 0.6 ** i
-                   for i, g in enumerate((2, 4, 8, 16))]
-        return sum(octaves)[:, 0]
-
-    y = ((torch.arange(size, device=device) + 0.5) / size)[None, :, None]
-    horizon = r.uniform(0, 0.3, 0.7)[:, None, None] + 0.15 * fractal("hills")[:, :1, :]
-    ground = torch.sigmoid((y - horizon) * size * 1.5)  # (n, S, S)
-    dusk = r.uniform(1) < 0.25
-    sky_h = torch.where(dusk, r.uniform(2, -0.05, 0.1), r.uniform(2, 0.53, 0.65)) % 1
-    sky_v = (r.uniform(3, 0.6, 1.0)[:, None, None] * (0.7 + 0.4 * y)).clamp(0, 1)
-    sky_s = r.uniform(4, 0.2, 0.7)[:, None, None] * (1.2 - y) * (1 - fractal("clouds").clamp(0, 1))
-    sky = hsv_to_rgb(sky_h[:, None, None].expand(-1, size, size), sky_s.clamp(0, 1), sky_v)
-    grass = hsv_to_rgb(r.uniform(5, 0.06, 0.35)[:, None, None].expand(-1, size, size),
-                        r.uniform(6, 0.3, 0.85)[:, None, None].expand(-1, size, size),
-                        (r.uniform(7, 0.25, 0.7)[:, None, None] * (1 + 0.4 * fractal("ground"))).clamp(0, 1))
-    scene = sky * (1 - ground[:, None]) + grass * ground[:, None]
-    return (scene * 255).round().to(torch.uint8)
-
-
-def _read_backgrounds(root, size):
-    from PIL import Image
-
-    bg = Path(root) / "backgrounds"
-    files = sorted(p for p in bg.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) \
-        if bg.is_dir() else []
-    if not files:
-        raise ValueError(f"{root} has no background images: expected {bg}/*.jpg")
-    out = []
-    for f in files:
-        img = Image.open(f).convert("RGB")
-        side = min(img.size)  # the largest top-left square, resized to S x S (SPEC 1)
-        img = img.crop((0, 0, side, side)).resize((size, size), Image.BILINEAR)
-        out.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3))
-    return torch.stack(out).permute(0, 3, 1, 2).contiguous()
-
-
-@lru_cache(maxsize=8)
-def _background_pool(backgrounds, size, device):
-    if backgrounds == "procedural":
-        return _procedural_backgrounds(N_BACKGROUNDS, size, device)
-    return _read_backgrounds(backgrounds, size).to(device)
 
 
 def _device(device):
@@ -222,11 +64,11 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
         raise ValueError("no classes given")
     device = _device(device)
     batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
-    protos = _object_canvases(str(objects), size, device)
+    protos = sources.object_canvases(str(objects), size, device)
     bad = [c for c in classes if not 0 <= c < len(protos)]
     if bad:
         raise ValueError(f"class {bad[0]} is out of range: {len(protos)} objects in {objects}")
-    pool = None if backgrounds == "random" else _background_pool(str(backgrounds), size, device)
+    pool = None if backgrounds == "random" else sources.background_pool(str(backgrounds), size, device)
     sample_key = hash_key(seed, split)
     transform_key = hash_key(seed if transform_seed is None else transform_seed, split)
     class_ids = torch.tensor(classes, device=device)
@@ -356,10 +198,10 @@ E4_SCALE, E4_CORNER = 0.55, (21, 2)  # the object's box: 0.55 of its usual size,
 @lru_cache(maxsize=4)
 def _small_objects(objects, device):
     """The objects' boxes (N, 4, B, B), B = 0.55 x the 22-pixel box of a 32-pixel canvas."""
-    canvas = _object_canvases(objects, 32, "cpu")
+    canvas = sources.object_canvases(objects, 32, "cpu")
     box, lo = round(0.7 * 32), (32 - round(0.7 * 32)) // 2
     small = round(E4_SCALE * box)
-    return torch.stack([_fit(c[:, lo:lo + box, lo:lo + box], small) for c in canvas]).to(device)
+    return torch.stack([sources.fit(c[:, lo:lo + box, lo:lo + box], small) for c in canvas]).to(device)
 
 
 def _paste(sprites, x, y, size=32):
@@ -423,26 +265,46 @@ def composite(name, n, *, classes, label, placement="fixed", seed=0, split="trai
     return out, labels
 
 
-def load(dataset, transforms, n, *, classes, seed=0, split="train", device="cpu", objects="procedural",
-         backgrounds="procedural", data_dir=None, transform_seed=None, label="object", placement="fixed",
-         object_seed=None, image_seed=None):
-    """Transforms-2D (`t2d`), a CIFAR version or an E4 composite: (uint8 images, labels) as
-    generate(). label, placement, object_seed and image_seed are the composites' (see composite())."""
-    if dataset in COMPOSITES:
-        if parse_transforms(transforms):
-            raise ValueError(f"{dataset} takes no transformations, got {transforms!r}")
-        return composite(dataset, n, classes=classes, label=label, placement=placement, seed=seed, split=split,
-                         root=data_dir, objects=objects, device=device, object_seed=object_seed,
+@dataclass(frozen=True)
+class Dataset:
+    """What a dataset is, as one value: built once from the command line (from_args) and passed
+    whole to load(), which makes its images."""
+    name: str = "t2d"  # one of DATASETS
+    transforms: tuple = ()  # transformation names, applied in order (SPEC 2)
+    classes: tuple = tuple(range(30))  # object indices, or CIFAR classes; labels are positions in it
+    objects: str = "procedural"  # procedural, random, or an SI-Score folder
+    backgrounds: str = "procedural"
+    data_dir: str = None  # CIFAR's folder (default $CIFAR_DIR)
+    label: str = "object"  # E4's composites: the class is the object or the CIFAR image
+    placement: str = "fixed"  # E4's composites: the object at the fixed spot or anywhere
+
+    @classmethod
+    def from_args(cls, args, transforms="none"):
+        """The dataset that add_data_args' flags describe, under `transforms`."""
+        return cls(args.dataset, tuple(parse_transforms(transforms)), tuple(parse_classes(args.classes)),
+                   str(args.objects), str(args.backgrounds), args.data_dir, args.label, args.placement)
+
+
+def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, object_seed=None, image_seed=None):
+    """n samples of dataset ds: (uint8 images (n, 3, 32, 32), labels), as generate() for
+    Transforms-2D, cifar() for CIFAR and composite() for E4. transform_seed redraws only the
+    transformations' parameters; object_seed and image_seed redraw only a composite's object or
+    its CIFAR image (the invariance pairs of SPEC 4 and E4)."""
+    if ds.name in COMPOSITES:
+        if ds.transforms:
+            raise ValueError(f"{ds.name} takes no transformations, got {','.join(ds.transforms)!r}")
+        return composite(ds.name, n, classes=ds.classes, label=ds.label, placement=ds.placement, seed=seed,
+                         split=split, root=ds.data_dir, objects=ds.objects, device=device, object_seed=object_seed,
                          image_seed=image_seed)
     if (object_seed, image_seed) != (None, None):
-        raise ValueError(f"object and image seeds are for {' and '.join(COMPOSITES)}, not {dataset}")
-    if dataset == "t2d":
-        return generate(transforms, n, classes=classes, seed=seed, split=split, objects=objects,
-                        backgrounds=backgrounds, device=device, transform_seed=transform_seed)
-    if dataset in CIFAR:
-        return cifar(dataset, transforms, n, classes=classes, seed=seed, split=split, root=data_dir,
+        raise ValueError(f"object and image seeds are for {' and '.join(COMPOSITES)}, not {ds.name}")
+    if ds.name == "t2d":
+        return generate(ds.transforms, n, classes=ds.classes, seed=seed, split=split, objects=ds.objects,
+                        backgrounds=ds.backgrounds, device=device, transform_seed=transform_seed)
+    if ds.name in CIFAR:
+        return cifar(ds.name, ds.transforms, n, classes=ds.classes, seed=seed, split=split, root=ds.data_dir,
                      device=device, transform_seed=transform_seed)
-    raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+    raise ValueError(f"unknown dataset {ds.name!r}; choose from {', '.join(DATASETS)}")
 
 
 def parse_classes(spec):
@@ -457,11 +319,13 @@ def parse_classes(spec):
 
 
 def add_data_args(p):
-    """The data flags of every script: the dataset and where its files are."""
+    """The flags that describe a Dataset (but its transformations): what to read and where."""
     default_dir = os.environ.get("SI_SCORE_DIR", "procedural")
     p.add_argument("--dataset", choices=DATASETS, default="t2d",
                    help="Transforms-2D, CIFAR with the transformations on whole images, or E4's objects pasted "
                         "on CIFAR-10 or on black (default: %(default)s)")
+    p.add_argument("--classes", default="0-29",
+                   help="object indices (CIFAR: class indices), e.g. 0-29 or 0,3,7 (default: %(default)s)")
     p.add_argument("--objects", default=default_dir,
                    help="procedural, random, or an SI-Score folder with foregrounds/<class>/*.png "
                         "(default: $SI_SCORE_DIR or procedural: %(default)s)")
@@ -478,6 +342,26 @@ def add_data_args(p):
                         "(default: $CIFAR_DIR: %(default)s)")
 
 
+def save_grid(images, titles, out, cols=8, zoom=4):
+    """A PNG grid of uint8 images (N, 3, H, W), each enlarged zoom times under its title."""
+    from PIL import Image, ImageDraw
+
+    size, title_h = images.shape[-1] * zoom, 12
+    rows = -(-len(images) // cols)
+    grid = Image.new("RGB", (cols * (size + 4), rows * (size + title_h + 4)), "white")
+    draw = ImageDraw.Draw(grid)
+    for i, (img, title) in enumerate(zip(images, titles)):
+        x, y = i % cols * (size + 4), i // cols * (size + title_h + 4)
+        tile = Image.fromarray(img.permute(1, 2, 0).numpy()).resize((size, size), Image.NEAREST)
+        grid.paste(tile, (x, y + title_h))
+        draw.text((x + 1, y), title, fill="black")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    grid.save(tmp, format="PNG")
+    os.replace(tmp, out)
+
+
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -488,7 +372,6 @@ def get_args_parser():
     p.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="dataset seed (default: %(default)s)")
     p.add_argument("--split", default="train", help="split name (default: %(default)s)")
-    p.add_argument("--classes", default="0-29", help="object indices (default: %(default)s)")
     add_data_args(p)
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     p.add_argument("--out", default="figures/grid.png", help="image to write (default: %(default)s)")
@@ -496,18 +379,12 @@ def get_args_parser():
 
 
 def main(args):
-    import plots  # matplotlib only for the picture, not for generating data
-
     try:
-        classes = parse_classes(args.classes)
-        images, labels = load(args.dataset, args.transforms, args.n, classes=classes, seed=args.seed,
-                              split=args.split, objects=args.objects, backgrounds=args.backgrounds,
-                              data_dir=args.data_dir, device=args.device, label=args.label,
-                              placement=args.placement)
+        ds = Dataset.from_args(args, args.transforms)
+        images, labels = load(ds, args.n, seed=args.seed, split=args.split, device=args.device)
     except ValueError as e:
         sys.exit(f"data.py: error: {e}")
-    titles = [str(classes[i]) for i in labels.tolist()]
-    plots.image_grid(images.cpu(), titles, args.out, title=f"transforms: {args.transforms}")
+    save_grid(images.cpu(), [str(ds.classes[i]) for i in labels.tolist()], args.out)
     print(f"wrote {args.out}: {args.n} samples, transforms {args.transforms}")
 
 

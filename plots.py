@@ -14,7 +14,7 @@ factor, the same-minus-different gap against the span each factor causes. fig4 i
 per architecture, the linear-probe accuracy on t_j (the first j of the seed's 8
 transformations) of the models pretrained on t_k, one line per k, with figures/fig4.json and
 a claims table (accuracy high for j <= k, falling past k). Every figure is written as PNG and
-PDF, atomically. The tables (E3, E4) and the report are tables.py's.
+PDF. The tables (E3, E4) and the report are tables.py's.
 """
 import argparse
 import json
@@ -30,7 +30,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import data  # noqa: E402
 import experiments  # noqa: E402
-import train  # noqa: E402  (its atomic writers)
 
 
 def _to_hwc(img):
@@ -38,28 +37,17 @@ def _to_hwc(img):
 
 
 def save_figure(fig, out, pdf=False):
-    """Write fig atomically (temporary file, then rename), plus a PDF twin if asked."""
+    """Write fig as out (PNG), plus a PDF twin if asked."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for path in [out] + ([out.with_suffix(".pdf")] if pdf else []):
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=path.suffix[1:], bbox_inches="tight", dpi=150)
-        os.replace(tmp, path)
+        fig.savefig(path, format=path.suffix[1:], bbox_inches="tight", dpi=150)
     plt.close(fig)
 
 
-def image_grid(images, titles, out, title=None, cols=8):
-    """A grid of uint8 (N, 3, H, W) images with a small title above each one."""
-    rows = -(-len(images) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.25 * rows + 0.4), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, img, t in zip(axes.flat, images, titles):
-        ax.imshow(_to_hwc(img), interpolation="nearest")
-        ax.set_title(t, fontsize=7, pad=2)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    save_figure(fig, out)
+def write_json(path, obj):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(obj, indent=2) + "\n")
 
 
 def fig1(out, obj=0, samples=8, seed=0, objects="procedural", backgrounds="procedural"):
@@ -82,8 +70,7 @@ def fig1(out, obj=0, samples=8, seed=0, objects="procedural", backgrounds="proce
 # E1: Figures 2 and 3
 
 T_975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
-LABELS = {"class_relationship": "class relationship", "architecture": "architecture",
-          "pretraining_samples": "pretraining samples", "target_samples": "target samples (probe)"}
+LABELS = {name: f.label for name, f in experiments.FACTORS.items()}
 COLORS = {"same": "tab:blue", "different": "tab:orange"}
 
 
@@ -100,13 +87,6 @@ def mean_ci(values):
 DATASET_LABELS = {"t2d": "Transforms-2D", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 
-def _value_order(factor, value):
-    return FACTOR_ORDER[factor].index(value) if factor in FACTOR_ORDER else value
-
-
-FACTOR_ORDER = {f: v for f, v in experiments.FACTORS.items() if isinstance(v, list)}
-
-
 def e1_results(scale, root="runs", cifar_dir=None):
     """{dataset: {factor: [record per (value, invariance)]}} from the E1 runs present, with
     every seed's transfer (probe test) and pretraining test accuracy, means and 95% intervals."""
@@ -115,8 +95,8 @@ def e1_results(scale, root="runs", cifar_dir=None):
     for p in points:
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre.exists():
-            found.setdefault((p.dataset, p.factor, p.value, p.invariance), []).append(
-                (json.loads(probe.read_text())["test_acc"], json.loads(pre.read_text())["test_acc"]))
+            found.setdefault((p.dataset, p.factor, p.value, p.kind), []).append(
+                (json.loads(probe.read_text())["records"][0]["test_acc"], json.loads(pre.read_text())["test_acc"]))
     if not found:
         raise ValueError(f"no E1 results under {root}/{scale}: run `make fig2 SCALE={scale}` first")
     n_found = sum(len(v) for v in found.values())
@@ -124,9 +104,10 @@ def e1_results(scale, root="runs", cifar_dir=None):
         print(f"plots.py: {len(points) - n_found} of {len(points)} E1 points have no results yet; "
               "plotting the others", file=sys.stderr)
     out = {}
+    values = {name: f.values[scale] for name, f in experiments.FACTORS.items()}
     for (dataset, factor, value, invariance), accs in sorted(
             found.items(), key=lambda kv: (data.DATASETS.index(kv[0][0]), list(LABELS).index(kv[0][1]),
-                                           _value_order(kv[0][1], kv[0][2]), kv[0][3] != "same")):
+                                           values[kv[0][1]].index(kv[0][2]), kv[0][3] != "same")):
         transfer, pretrain = [a for a, _ in accs], [b for _, b in accs]
         t_mean, t_ci = mean_ci(transfer)
         p_mean, p_ci = mean_ci(pretrain)
@@ -200,7 +181,8 @@ def fig2(scale, out, root="runs", cifar_dir=None):
             ax.grid(alpha=0.3)
         row[0].set_ylabel("accuracy")
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Invariance versus other factors ({experiments.describe(scale)})", fontsize=9)
+    fig.suptitle(f"Invariance versus other factors ({experiments.caption(scale, experiments.E1[scale])})",
+                 fontsize=9)
     fig.tight_layout()
     save_figure(fig, out, pdf=True)
     keys = ("dataset", "value", "invariance", "transfer_acc", "transfer_acc_seeds", "pretrain_acc")
@@ -208,7 +190,7 @@ def fig2(scale, out, root="runs", cifar_dir=None):
     for factors in results.values():
         for factor, recs in factors.items():
             json_out.setdefault(factor, []).extend({k: r[k] for k in keys} for r in recs)
-    train.write_json(Path(out).with_suffix(".json"), json_out)
+    write_json(Path(out).with_suffix(".json"), json_out)
     table = claims_table(claims(results))
     print(table)
     return table
@@ -231,7 +213,8 @@ def fig3(scale, out, root="runs", cifar_dir=None):
     ax.set_ylabel("difference in transfer accuracy")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(f"Invariance against other factors\n({experiments.describe(scale)})", fontsize=8)
+    ax.set_title(f"Invariance against other factors\n({experiments.caption(scale, experiments.E1[scale])})",
+                 fontsize=8)
     save_figure(fig, out, pdf=True)
 
 
@@ -250,7 +233,7 @@ def e2_results(scale, root="runs"):
         if probe.exists() and pre.exists():
             n_found += 1
             pre_acc = json.loads(pre.read_text())["test_acc"]
-            for j, rec in enumerate(json.loads(probe.read_text())["probes"], 1):
+            for j, rec in enumerate(json.loads(probe.read_text())["records"], 1):
                 found.setdefault((p.arch, p.k, j), []).append((rec["test_acc"], pre_acc))
     if not found:
         raise ValueError(f"no E2 results under {root}/{scale}: run `make fig4 SCALE={scale}` first")
@@ -321,13 +304,13 @@ def fig4(scale, out, root="runs"):
     axes[0][0].set_ylabel("linear-probe test accuracy")
     axes[0][-1].legend(title="pretrained on t_k", fontsize=7, title_fontsize=7, loc="center left",
                        bbox_to_anchor=(1.02, 0.5))
-    fig.suptitle(f"Invariance mismatch: nested transformation sets ({experiments.describe_e2(scale)})",
-                 fontsize=9)
+    caption = experiments.caption(scale, experiments.E2[scale])
+    fig.suptitle(f"Invariance mismatch: nested transformation sets ({caption})", fontsize=9)
     fig.tight_layout()
     save_figure(fig, out, pdf=True)
     keys = ("k", "j", "test_acc", "test_acc_seeds", "pretrain_acc")
-    train.write_json(Path(out).with_suffix(".json"),
-                     {arch: [{key: r[key] for key in keys} for r in recs] for arch, recs in results.items()})
+    write_json(Path(out).with_suffix(".json"),
+               {arch: [{key: r[key] for key in keys} for r in recs] for arch, recs in results.items()})
     table = e2_claims_table(e2_claims(results))
     print(table)
     return table
@@ -349,7 +332,7 @@ def get_args_parser():
                        ("fig3", "gap against spans (experiment E1)"),
                        ("fig4", "nested transformation sets (experiment E2)")):
         f = sub.add_parser(name, help=f"{what}, from the runs present")
-        f.add_argument("--scale", choices=list(experiments.SCALES), default="small",
+        f.add_argument("--scale", choices=list(experiments.E1), default="small",
                        help="(default: %(default)s)")
         f.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
         if name != "fig4":

@@ -10,7 +10,7 @@ per test distribution, for models trained on objects and on random data, as Mark
 and JSON, and the 18 x 18 heatmap behind it. table-irrelevant is the "invariance can hurt"
 table (E4), with SPEC's numbers and claims beside ours. figures re-draws every figure
 (plots.py) and table whose results are present; report puts them on one page with their
-claims checks, their scale and the paper's numbers. Every file is written atomically.
+claims checks, their scale and the paper's numbers.
 """
 import argparse
 import json
@@ -21,8 +21,8 @@ from pathlib import Path
 import data
 import experiments
 import plots
-import train  # its atomic writers
-from plots import mean_ci, plt  # pyplot, after plots.py chose its file-only backend
+from plots import mean_ci, plt, write_json  # pyplot, after plots.py chose its file-only backend
+from runfolder import git_revision
 
 # ----------------------------------------------------------------------------------------
 # E3: the "how transferable is invariance" table and its appendix heatmap
@@ -146,7 +146,8 @@ def invariance_heatmap(matrices, out, scale):
             ax.set_title(f"{E3_KINDS[kind]}, measured on {E3_COLUMNS[dist]}", fontsize=8)
         ax_row[0].set_ylabel("trained on (transformation)", fontsize=7)
     fig.colorbar(image, ax=axes, shrink=0.6, label="invariance (L2 ratio; lower = more invariant)")
-    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({experiments.describe_e3(scale)})", fontsize=9)
+    caption = experiments.caption(scale, experiments.E3[scale])
+    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({caption})", fontsize=9)
     plots.save_figure(fig, out, pdf=True)
 
 
@@ -157,17 +158,16 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     md = invariance_markdown(table, claims)
-    train.write_atomic(out.with_suffix(".md"), lambda f: f.write(md.encode()))
-    tex = invariance_latex(table, claims)
-    train.write_atomic(out.with_suffix(".tex"), lambda f: f.write(tex.encode()))
-    train.write_json(out.with_suffix(".json"), dict(
-        scale=scale, description=experiments.describe_e3(scale), metric="l2", lower_is_more_invariant=True,
+    out.with_suffix(".md").write_text(md)
+    out.with_suffix(".tex").write_text(invariance_latex(table, claims))
+    caption = experiments.caption(scale, experiments.E3[scale])
+    write_json(out.with_suffix(".json"), dict(
+        scale=scale, description=caption, metric="l2", lower_is_more_invariant=True,
         table=table, claim_same_is_lowest=claims, reference_resnet18_trained_on_objects=E3_REFERENCE,
         matrices=matrices))
     invariance_heatmap(matrices, out.with_name("invariance_heatmap.png"), scale)
     print(md)
-    print(f"{experiments.describe_e3(scale)}; in parentheses: the paper's resnet18 (SPEC E3); "
-          "lower = more invariant")
+    print(f"{caption}; in parentheses: the paper's resnet18 (SPEC E3); lower = more invariant")
     return md
 
 
@@ -198,7 +198,8 @@ def e4_results(scale, root="runs"):
     for c in cells:
         path = Path(c.run.out) / c.run.result
         if path.exists():
-            value = json.loads(path.read_text())["l2" if c.run.result == "invariance.json" else "test_acc"]
+            record = json.loads(path.read_text())["records"][0]
+            value = record["l2" if c.run.result == "invariance.json" else "test_acc"]
             found.setdefault((c.placement, c.pretrain, c.column), []).append((c.seed, value))
     if not found:
         raise ValueError(f"no E4 results under {root}/{scale}/e4: run `make table-irrelevant SCALE={scale}` "
@@ -239,7 +240,8 @@ def table_irrelevant(scale, out, root="runs"):
     """The E4 table as Markdown (with reference numbers and claims), LaTeX and JSON; prints the
     Markdown and returns it."""
     results = e4_results(scale, root)
-    md = [f"E4, irrelevant features ({experiments.describe_e4(scale)}). Rows: pretraining task; columns: "
+    caption = experiments.caption(scale, experiments.E4[scale])
+    md = [f"E4, irrelevant features ({caption}). Rows: pretraining task; columns: "
           "linear-probe test accuracy on each task, and invariance (normalised L2, 0 = invariant) of the "
           "features to changes of the object or of the CIFAR background; mean ± 95% interval over seeds.", "",
           "| placement | pretraining | " + " | ".join(COLUMN_LABELS[c] for c in COLUMNS) + " |",
@@ -265,9 +267,9 @@ def table_irrelevant(scale, out, root="runs"):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(md) + "\n"
-    train.write_atomic(out.with_suffix(".md"), lambda f: f.write(text.encode()))
-    train.write_atomic(out.with_suffix(".tex"), lambda f: f.write("\n".join(tex).encode()))
-    train.write_json(out.with_suffix(".json"), dict(
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".tex").write_text("\n".join(tex))
+    write_json(out.with_suffix(".json"), dict(
         scale=scale, results=results, claims=claims,
         reference=[dict(placement=p, pretrain=t, column=c, paper=v) for p, t, c, v in E4_REFERENCE]))
     print(text, end="")
@@ -314,16 +316,18 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
     done = figures(scale, root, cifar_dir)
     sections = [
         ("fig1", "Figure 1: the Transforms-2D dataset", ["fig1.png"], None),
-        ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"], experiments.describe(scale)),
+        ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"],
+         experiments.caption(scale, experiments.E1[scale])),
         ("fig3", "Figure 3: the invariance gap against each factor's span (E1)", ["fig3.png"], None),
-        ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"], experiments.describe_e2(scale)),
+        ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"],
+         experiments.caption(scale, experiments.E2[scale])),
         # the table's own text names its scale
         ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"], None),
         ("table-irrelevant", "Invariance can hurt: irrelevant features (E4)", [], None),
     ]
     md = [f"# Report: {scale} scale", "",
           f"Every figure, table and claims check of the results under `{root}/{scale}` (made by `make report`, "
-          f"git revision {(train.git_revision() or 'unknown')[:12]}); each section says what its scale reduces.", ""]
+          f"git revision {(git_revision() or 'unknown')[:12]}); each section says what its scale reduces.", ""]
     for target, title, images, scale_text in sections:
         text, missing = done[target]
         md += [f"## {title}", ""]
@@ -338,7 +342,7 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
         if target in PAPER:
             md += [f"Paper (SPEC): {PAPER[target]}", ""]
     text = "\n".join(md)
-    train.write_atomic(Path(out), lambda f: f.write(text.encode()))
+    Path(out).write_text(text)
     return text
 
 
@@ -352,7 +356,7 @@ def get_args_parser():
              "report": "figures/REPORT.md: every figure, table and claims check of the results present"}
     for name, what in helps.items():
         s = sub.add_parser(name, help=what)
-        s.add_argument("--scale", choices=list(experiments.SCALES), default="small", help="(default: %(default)s)")
+        s.add_argument("--scale", choices=list(experiments.E1), default="small", help="(default: %(default)s)")
         s.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
         if name != "table-irrelevant":
             s.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),

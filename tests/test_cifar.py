@@ -1,11 +1,5 @@
 """CIFAR read from torchvision's download layout (tiny pickle fixtures made here), the
 transformations on whole images, training on it, and E1's CIFAR runs."""
-import pickle
-import subprocess
-import sys
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
 
@@ -14,27 +8,9 @@ import experiments
 import train
 import transfer
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_cifar(root, name="cifar10", n_train=300, n_test=200):
-    """Batches in torchvision's layout: pickled dicts of uint8 (N, 3072) rows and labels."""
-    folder, train_files, test_files, key, n_classes = data.CIFAR[name]
-    rng = np.random.default_rng(0)
-    (root / folder).mkdir(parents=True)
-    raw = {}
-    for files, n in ((train_files, n_train), (test_files, n_test)):
-        for f in files:
-            images = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
-            labels = [i % n_classes for i in range(n)]
-            raw[f] = (images, labels)
-            with open(root / folder / f, "wb") as fh:
-                pickle.dump({b"data": images, key: labels}, fh)
-    return raw
-
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
-def test_reads_torchvision_layout(tmp_path, name):
+def test_reads_torchvision_layout(tmp_path, name, make_cifar):
     raw = make_cifar(tmp_path, name)
     test_images, test_labels = raw[data.CIFAR[name][2][0]]
     n = 2 * (len(test_labels) // data.CIFAR[name][4])  # every test image of classes 3 and 7
@@ -47,7 +23,7 @@ def test_reads_torchvision_layout(tmp_path, name):
         assert [3, 7][lab] == test_labels[i]
 
 
-def test_splits_seeds_and_whole_image_transformations(tmp_path):
+def test_splits_seeds_and_whole_image_transformations(tmp_path, make_cifar):
     make_cifar(tmp_path)
     train_set, _ = data.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
     val_set, _ = data.cifar("cifar10", [], 10, classes=range(10), split="val", root=tmp_path)
@@ -68,7 +44,7 @@ def test_splits_seeds_and_whole_image_transformations(tmp_path):
     (dict(classes=[10]), "classes must be in 0..9"),
     (dict(split="dev"), "unknown split .dev."),
 ])
-def test_errors(tmp_path, kwargs, message):
+def test_errors(tmp_path, kwargs, message, make_cifar):
     make_cifar(tmp_path)
     kwargs = dict(dict(n=10, classes=range(10), root=tmp_path), **kwargs)
     with pytest.raises(ValueError, match=message):
@@ -78,10 +54,10 @@ def test_errors(tmp_path, kwargs, message):
 def test_no_folder_says_how_to_get_one(monkeypatch):
     monkeypatch.delenv("CIFAR_DIR", raising=False)
     with pytest.raises(ValueError, match="set CIFAR_DIR"):
-        data.load("cifar10", [], 10, classes=[0])
+        data.load(data.Dataset("cifar10", classes=(0,)), 10)
 
 
-def test_pretrain_and_probe_on_cifar(tmp_path):
+def test_pretrain_and_probe_on_cifar(tmp_path, make_cifar):
     make_cifar(tmp_path / "c")
     args = train.get_args_parser().parse_args([
         "--dataset", "cifar10", "--data-dir", str(tmp_path / "c"), "--arch", "vgg11", "--width", "0.25",
@@ -94,25 +70,24 @@ def test_pretrain_and_probe_on_cifar(tmp_path):
         "--dataset", "cifar10", "--data-dir", str(tmp_path / "c"), "--checkpoint", str(tmp_path / "pre/checkpoint.pt"),
         "--classes", "5-9", "--train-samples", "40", "--test-samples", "20", "--epochs", "2", "--device", "cpu",
         "--out", str(tmp_path / "probe")]))
-    assert (tmp_path / "probe" / "results.json").exists() and 0 <= result["test_acc"] <= 1
+    assert (tmp_path / "probe" / "results.json").exists() and 0 <= result["records"][0]["test_acc"] <= 1
 
 
-def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path):
+def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path, make_cifar):
     assert {p.dataset for p in experiments.e1("small", cifar_dir=tmp_path)[1]} == {"t2d"}
     make_cifar(tmp_path)
     runs, points = experiments.e1("small", cifar_dir=tmp_path)
     assert {p.dataset for p in points} == {"t2d", "cifar10"}
     cifar_runs = [r for r in runs if "/e1-cifar10/" in r.out]
     assert len(cifar_runs) == 2 * 24 * 2  # seeds x (pretraining + probe) x 3 factors' 12 values x 2 kinds
-    assert all(["--dataset", "cifar10"] == r.args[1:3] for r in cifar_runs)
+    assert all(r.argv[r.argv.index("--dataset") + 1] == "cifar10" for r in cifar_runs)
     target, other = experiments.class_split(0, "cifar10")
     assert sorted(target + other) == list(range(10)) and len(target) == 5
     assert {p.factor for p in points if p.dataset == "cifar10"} == {
         "class_relationship", "architecture", "pretraining_samples"}
 
 
-def test_without_cifar_the_plan_says_so_in_one_line(tmp_path):
-    res = subprocess.run([sys.executable, "experiments.py", "fig2", "--commands", "--cifar-dir", str(tmp_path)],
-                         cwd=ROOT, capture_output=True, text=True)
+def test_without_cifar_the_plan_says_so_in_one_line(tmp_path, cli):
+    res = cli("experiments.py", "fig2", "--commands", "--cifar-dir", tmp_path)
     assert res.returncode == 0 and "CIFAR parts are skipped" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1

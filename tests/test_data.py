@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 import data
+import sources
 import transforms as tr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +53,8 @@ def test_transform_seed_changes_only_the_transformation():
 
 
 def test_objects_are_distinct_and_asymmetric():
-    objs = data._object_canvases("procedural", 32, torch.device("cpu"))
-    assert len(objs) == data.N_OBJECTS == 61
+    objs = sources.object_canvases("procedural", 32, torch.device("cpu"))
+    assert len(objs) == sources.N_OBJECTS == 61
     flat = objs.flatten(1)
     dist = torch.cdist(flat, flat) / flat.shape[1] ** 0.5
     dist.fill_diagonal_(float("inf"))
@@ -71,10 +72,10 @@ def test_objects_are_distinct_and_asymmetric():
 
 
 def test_backgrounds_are_varied_scenes():
-    pool = data._background_pool("procedural", 32, torch.device("cpu"))
-    assert pool.shape == (data.N_BACKGROUNDS, 3, 32, 32) and pool.dtype == torch.uint8
+    pool = sources.background_pool("procedural", 32, torch.device("cpu"))
+    assert pool.shape == (sources.N_BACKGROUNDS, 3, 32, 32) and pool.dtype == torch.uint8
     assert pool.float().std((1, 2, 3)).min() > 5  # never flat
-    assert pool.flatten(1).unique(dim=0).shape[0] == data.N_BACKGROUNDS
+    assert pool.flatten(1).unique(dim=0).shape[0] == sources.N_BACKGROUNDS
 
 
 def test_random_variant():

@@ -1,30 +1,17 @@
-"""E4 (irrelevant features): the composites, the invariance pairs, the run plan, a tiny run of
-every command of the plan on a CIFAR fixture, the table, and the missing-CIFAR message."""
+"""E4 (irrelevant features): the composites, the run plan, a tiny run of the whole plan through the
+runner on a CIFAR fixture, the table, and the missing-CIFAR message."""
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from test_cifar import make_cifar
 
 import data
 import experiments
+import runner
 import tables
-import train
-import transfer
 
-ROOT = Path(__file__).resolve().parents[1]
 BOX = (slice(2, 14), slice(21, 32))  # the fixed spot: rows 2-13, columns 21-31 (the 12th is cut off)
-
-
-@pytest.fixture(scope="module")
-def cifar_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cifar")
-    make_cifar(root)
-    return root
 
 
 def outside(x):
@@ -81,15 +68,6 @@ def test_invariance_pairs_share_the_image_or_the_object(cifar_dir):
     assert same.abs().max() <= 1  # the same object (up to rounding where alpha is not quite 1)
     assert (outside(new_image) != outside(x)).flatten(1).any(1).float().mean() > 0.9  # another CIFAR image
 
-    class OutsideBox(torch.nn.Module):  # features that see only the pixels outside the fixed spot
-        def features(self, images):
-            return outside(images).flatten(1)
-
-    kw = dict(classes=range(10), dataset="cifar10+objects", data_dir=cifar_dir, label="cifar", n=200)
-    assert transfer.invariance(OutsideBox(), [], vary="object", **kw) == 0
-    assert transfer.invariance(OutsideBox(), [], vary="background", **kw) > 0.9
-    assert transfer.invariance(OutsideBox(), [], vary="object", placement="translated", **kw) > 0.05
-
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(name="black+objects", label="cifar"), "label must be object for black"),
@@ -105,58 +83,48 @@ def test_composite_errors(cifar_dir, kwargs, message):
         data.composite(kwargs.pop("name"), 10, **kwargs)
 
 
-def test_load_errors(cifar_dir):
+def test_load_errors():
     with pytest.raises(ValueError, match="takes no transformations"):
-        data.load("black+objects", "rotate", 10, classes=range(10))
+        data.load(data.Dataset("black+objects", transforms=("rotate",), classes=tuple(range(10))), 10)
     with pytest.raises(ValueError, match="object and image seeds are for"):
-        data.load("t2d", [], 10, classes=range(10), object_seed=3)
-    with pytest.raises(SystemExit):
-        transfer.get_args_parser().parse_args(["--checkpoint", "x", "--vary", "colour"])
+        data.load(data.Dataset(), 10, object_seed=3)
 
 
 @pytest.mark.parametrize("scale,pretrainings,probes,invariances", [("small", 14, 62, 32), ("paper", 70, 310, 160)])
 def test_plan(scale, pretrainings, probes, invariances):
     runs, cells = experiments.e4(scale, "R", "/c")
-    kinds = [r.result == "invariance.json" for r in runs if r.needs]
     assert sum(not r.needs for r in runs) == pretrainings
-    assert kinds.count(False) == probes and kinds.count(True) == invariances
+    assert sum(r.script == "transfer" for r in runs) == probes
+    assert sum(r.script == "invariance" for r in runs) == invariances
     assert len({r.out for r in runs}) == len(runs) and all(r.out.startswith(f"R/{scale}/e4/") for r in runs)
-    seeds = experiments.E4_SCALES[scale]["seeds"]
+    seeds = experiments.E4[scale]["seeds"]
     assert len(cells) == seeds * 2 * 4 * 6 and len({c[:4] for c in cells}) == len(cells)
     by = {c[:4]: c.run for c in cells}
     assert by["fixed", 0, "C&C", "C&C"] is by["translated", 0, "C&C", "C&C"]  # placement-free: once
     assert by["fixed", 0, "O&O", "C&C"].needs != by["translated", 0, "O&O", "C&C"].needs
-    inv = by["translated", 0, "C+O&C", "background"]
-    assert inv.args[:3] == ["transfer.py", "--invariance", "--vary"] and "background" in inv.args
-    assert ["--dataset", "cifar10+objects"] == inv.args[4:6] and "translated" in inv.args
-    pre = next(r for r in runs if r.out == by["fixed", 0, "C+O&O", "O&O"].needs)
-    assert pre.args[pre.args.index("--epochs") + 1] == ("200" if scale == "paper" else "4")
-    assert "--label" in pre.args and pre.args[pre.args.index("--label") + 1] == "object"
-    text = experiments.makefile(runs, "TABLE_IRRELEVANT_RUNS")
-    assert f"{inv.out}/invariance.json: {inv.needs}/results.json\n" in text and "--data-dir /c " in text
+    inv = by["translated", 0, "C+O&C", "background"].argv
+    assert inv[inv.index("--vary") + 1] == "background" and inv[inv.index("--placement") + 1] == "translated"
+    assert inv[inv.index("--dataset") + 1] == "cifar10+objects" and inv[inv.index("--data-dir") + 1] == "/c"
+    pre = next(r for r in runs if r.out == by["fixed", 0, "C+O&O", "O&O"].needs).argv
+    assert pre[pre.index("--epochs") + 1] == ("200" if scale == "paper" else "4")
+    assert pre[pre.index("--label") + 1] == "object"
 
 
 def test_caption_names_only_resnet18_settings():
-    assert "vit 0.25" in experiments.describe("small")  # E1's caption names the ViT's own width
-    assert "vit" not in experiments.describe_e4("small") and "0.125 x as wide" in experiments.describe_e4("small")
+    assert "vit 0.25" in experiments.caption("small", experiments.E1["small"])  # E1 names the ViT's own width
+    e4 = experiments.caption("small", experiments.E4["small"])
+    assert "vit" not in e4 and "0.125 x as wide" in e4
 
 
 def test_tiny_end_to_end(tmp_path, cifar_dir, monkeypatch):
-    """Every command of a tiny plan, run as experiments.py writes it, then the table."""
-    tiny = dict(experiments.SCALES["small"], seeds=1, width=0.0625, epochs=1, batch_size=16, train_samples=64,
+    """The whole plan at a tiny scale, made by the runner as experiments.py makes it, then the table."""
+    tiny = dict(experiments.E4["small"], seeds=1, width=0.0625, image_budget=64, batch_size=16, train_samples=64,
                 val_samples=8, test_samples=24, probe_samples=48, probe_test_samples=24, probe_epochs=3)
-    monkeypatch.setitem(experiments.SCALES, "tiny", tiny)
-    monkeypatch.setitem(experiments.E4_SCALES, "tiny", tiny)
+    monkeypatch.setitem(experiments.E4, "tiny", tiny)
     runs, cells = experiments.e4("tiny", str(tmp_path / "runs"), str(cifar_dir))
-    for r in sorted(runs, key=lambda r: bool(r.needs)):  # pretrainings first
-        script, *args = r.args
-        args += ["--device", "cpu"]
-        if script == "train.py":
-            train.train(train.get_args_parser().parse_args(args))
-        else:
-            transfer.transfer(transfer.get_args_parser().parse_args(args))
+    assert runner.run(runs, jobs=1, device="cpu") == []
     assert all((Path(c.run.out) / c.run.result).exists() for c in cells)
-    inv = json.loads((Path(cells[-1].run.out) / "invariance.json").read_text())
+    inv = json.loads((Path(cells[-1].run.out) / "invariance.json").read_text())["records"][0]
     assert inv["vary"] == "background" and 0 < inv["l2"] < 3
     text = tables.table_irrelevant("tiny", tmp_path / "fig" / "t.md", str(tmp_path / "runs"))
     assert text.count("| fixed |") >= 4 and text.count("| translated |") >= 4 and "| 0.53 |" in text
@@ -167,29 +135,14 @@ def test_tiny_end_to_end(tmp_path, cifar_dir, monkeypatch):
     assert r"\pm" in (tmp_path / "fig" / "t.tex").read_text()
 
 
-def test_missing_cifar_is_one_line_and_a_failure(tmp_path, capsys):
-    res = subprocess.run([sys.executable, "experiments.py", "table-irrelevant", "--makefile", "--cifar-dir",
-                          str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode == 1 and res.stdout == ""
-    assert len(res.stderr.strip().splitlines()) == 1 and "tv.datasets.CIFAR10('cifar', download=True)" in res.stderr
-    parser = experiments.get_args_parser()
-    for argv in (["table-irrelevant", "--check", "--cifar-dir", str(tmp_path)],
-                 ["table-irrelevant", "--commands", "--cifar-dir", str(tmp_path)], ["fig2", "--check"]):
-        with pytest.raises(SystemExit, match="needs CIFAR-10|--check is for table-irrelevant") as e:
-            experiments.main(parser.parse_args(argv))
-        assert e.value.code != 0 and capsys.readouterr().out == ""
+def test_missing_cifar_is_one_line_and_a_failure(tmp_path, cli, make_cifar):
+    for argv in (["table-irrelevant"], ["table-irrelevant", "--commands"]):
+        res = cli("experiments.py", *argv, "--cifar-dir", tmp_path, "--root", tmp_path / "runs")
+        assert res.returncode == 1 and res.stdout == ""
+        assert len(res.stderr.strip().splitlines()) == 1 and "tv.datasets.CIFAR10('cifar', download=True)" in res.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
     make_cifar(tmp_path)
-    experiments.main(parser.parse_args(["table-irrelevant", "--check", "--cifar-dir", str(tmp_path)]))
-    assert capsys.readouterr().out == ""  # found: silent, exit 0
-    with pytest.raises(SystemExit, match="no E4 results"):
-        tables.main(tables.get_args_parser().parse_args(["table-irrelevant", "--root", str(tmp_path / "runs"),
-                                                       "--out", str(tmp_path / "fig" / "t.md")]))
-    assert not (tmp_path / "fig").exists()
-
-
-@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
-def test_make_without_cifar_writes_nothing(tmp_path):
-    mk = ROOT / "runs" / "e4test" / "table-irrelevant.mk"
-    res = subprocess.run(["make", "table-irrelevant", f"PYTHON={sys.executable}", "SCALE=e4test",
-                          f"CIFAR_DIR={tmp_path}"], cwd=ROOT, capture_output=True, text=True)
-    assert res.returncode != 0 and "needs CIFAR-10" in res.stderr and not mk.parent.exists()
+    res = cli("experiments.py", "table-irrelevant", "--commands", "--cifar-dir", tmp_path)
+    assert res.returncode == 0 and len(res.stdout.splitlines()) == 14 + 62 + 32
+    res = cli("tables.py", "table-irrelevant", "--root", tmp_path / "runs", "--out", tmp_path / "fig" / "t.md")
+    assert res.returncode == 1 and "no E4 results" in res.stderr and not (tmp_path / "fig").exists()

@@ -1,18 +1,12 @@
 """experiments.py (the E1 design as runs) and plots.py fig2/fig3 on result files made here."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 import experiments
 import plots
-import train
 import transforms
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_seed_sets_follow_the_spec_and_further_seeds_are_drawn_alike():
@@ -40,31 +34,24 @@ def test_e1_runs_are_shared_and_complete(scale, pretrainings, probes):
     assert len({r.out for r in runs}) == len(runs)
     outs = {r.out for r in runs}
     assert all(p.pretrain in outs and p.probe in outs for p in points)
-    seeds = experiments.SCALES[scale]["seeds"]
-    for factor, values in experiments.FACTORS.items():
-        values = experiments.SCALES[scale][values] if isinstance(values, str) else values
-        assert len([p for p in points if p.factor == factor]) == len(values) * 2 * seeds
-    default = {(p.factor, p.value): p.pretrain for p in points if p.seed == 0 and p.invariance == "same"}
+    seeds = experiments.E1[scale]["seeds"]
+    for name, factor in experiments.FACTORS.items():
+        assert len([p for p in points if p.factor == name]) == len(factor.values[scale]) * 2 * seeds
+    default = {(p.factor, p.value): p.pretrain for p in points if p.seed == 0 and p.kind == "same"}
     assert default["class_relationship", "disjoint"] == default["architecture", "resnet18"]  # trained once
     # the target-samples factor probes models pretrained on the target classes themselves
     assert default["target_samples", 50] == default["class_relationship", "same"]
 
 
-def test_makefile_rules_chain_probe_after_pretraining():
-    runs, _ = experiments.e1("small", "R")
-    text = experiments.makefile(runs, "FIG2_RUNS")
-    probe = next(r for r in runs if r.needs)
-    assert f"{probe.out}/results.json: {probe.needs}/results.json\n\t$(RUN_ENV) $(PYTHON) transfer.py" in text
-    assert text.startswith("FIG2_RUNS := ") and text.count("\t$(RUN_ENV) $(PYTHON) train.py") == 48
-
-
-def test_commands_list_pretrainings_first():
-    res = subprocess.run([sys.executable, "experiments.py", "fig2", "--commands"], cwd=ROOT,
-                         capture_output=True, text=True)
+def test_commands_list_pretrainings_first_longest_first(cli):
+    res = cli("experiments.py", "fig2", "--commands")
     lines = res.stdout.splitlines()
     assert res.returncode == 0 and len(lines) == 112
     first_probe = next(i for i, line in enumerate(lines) if "transfer.py" in line)
-    assert all("train.py" in line for line in lines[:first_probe]) and first_probe == 48
+    assert all(line.startswith("python train.py") for line in lines[:first_probe]) and first_probe == 48
+    assert "--arch vit" in lines[0] or "--arch resnet50" in lines[0] or "--arch densenet121" in lines[0]
+    staged = cli("experiments.py", "fig2", "--commands", "--stage", "probe").stdout.splitlines()
+    assert staged == lines[48:]
 
 
 def fake_results(root, gap_at=None):
@@ -72,10 +59,11 @@ def fake_results(root, gap_at=None):
     at the value gap_at), pretraining accuracy 0.8; seeds differ a little."""
     _, points = experiments.e1("small", str(root))
     for p in points:
-        acc = 0.9 if p.invariance == "same" else (0.95 if p.value == gap_at else 0.6)
-        for folder, value in ((p.probe, acc + 0.01 * p.seed), (p.pretrain, 0.8)):
+        acc = 0.9 if p.kind == "same" else (0.95 if p.value == gap_at else 0.6)
+        for folder, result in ((p.probe, {"records": [{"test_acc": acc + 0.01 * p.seed}]}),
+                               (p.pretrain, {"test_acc": 0.8})):
             Path(folder).mkdir(parents=True, exist_ok=True)
-            (Path(folder) / "results.json").write_text(json.dumps({"test_acc": value}))
+            (Path(folder) / "results.json").write_text(json.dumps(result))
 
 
 def test_fig2_and_fig3_from_result_files(tmp_path, capsys):
@@ -103,9 +91,8 @@ def test_claims_table_says_when_same_does_not_win(tmp_path):
     assert rows["architecture"]["span_different"] == pytest.approx(0.35)
 
 
-def test_fig2_without_runs_is_one_line(tmp_path):
-    res = subprocess.run([sys.executable, "plots.py", "fig2", "--root", str(tmp_path)], cwd=ROOT,
-                         capture_output=True, text=True)
+def test_fig2_without_runs_is_one_line(tmp_path, cli):
+    res = cli("plots.py", "fig2", "--root", tmp_path)
     assert res.returncode != 0 and "no E1 results" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -113,14 +100,3 @@ def test_mean_ci():
     assert plots.mean_ci([0.5]) == (0.5, 0.0)
     mean, ci = plots.mean_ci([0.4, 0.6])
     assert mean == pytest.approx(0.5) and ci == pytest.approx(12.71 * 0.1414 / 1.4142, rel=1e-3)
-
-
-def test_runs_spread_over_gpus(monkeypatch, tmp_path):
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
-    monkeypatch.setattr(train.tempfile, "gettempdir", lambda: str(tmp_path))
-    monkeypatch.setattr(train, "_GPU_LOCKS", [])
-    picked = [str(train.pick_device("cuda")) for _ in range(4)]
-    assert picked == ["cuda:0", "cuda:1", "cuda:2", "cuda:0"]
-    for f in train._GPU_LOCKS:
-        f.close()  # releases the locks
-    assert str(train.pick_device("cpu")) == "cpu"

@@ -1,18 +1,15 @@
 """make figures / make report: every target whose results are present is re-plotted and
 reported, the others are named as not run, and nothing is trained."""
-from test_e2 import fake_e2
-from test_e3 import fake_measurements
-
 import plots
 import tables
 
 
-def test_report_has_what_is_present_and_names_what_is_not(tmp_path, monkeypatch):
+def test_report_has_what_is_present_and_names_what_is_not(tmp_path, monkeypatch, fake_e2, fake_e3):
     monkeypatch.chdir(tmp_path)  # figures/ is written relative to the working directory
     (tmp_path / "figures").mkdir()
     monkeypatch.setattr(plots, "fig1", lambda out: open(out, "wb").close())  # tested in test_data.py
     fake_e2(tmp_path / "runs")
-    fake_measurements(tmp_path / "runs")
+    fake_e3(tmp_path / "runs")
     text = tables.report("small", "figures/REPORT.md", root=str(tmp_path / "runs"))
     assert (tmp_path / "figures" / "REPORT.md").read_text() == text
     for name in ("fig1.png", "fig4.png", "fig4.json", "table_invariance.md", "invariance_heatmap.png"):

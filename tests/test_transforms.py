@@ -7,6 +7,7 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 
 import data
+import sources
 import transforms as tr
 
 S = 32
@@ -14,7 +15,7 @@ S = 32
 
 def canvases(n=8):
     """Object canvases (n, 4, S, S): real RGBA content with soft edges and patterns."""
-    return data._object_canvases("procedural", S, torch.device("cpu"))[:n].clone()
+    return sources.object_canvases("procedural", S, torch.device("cpu"))[:n].clone()
 
 
 def rgb(n=8):

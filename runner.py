@@ -1,0 +1,175 @@
+"""Make planned runs in long-lived worker processes: the engine behind experiments.py.
+
+    import experiments, runner
+    runner.run(experiments.e2("small")[0], jobs=2, device="cpu")
+
+A worker imports torch once and calls the scripts' main(args) in-process, so a run pays no
+process start, and gives the same bytes as the same command run alone with as many threads.
+Runs already done are skipped; a run starts once the pretraining it needs is done, the longest
+first; its output goes to <run folder>.log. Workers share the CPU's cores (one thread each by
+default) or spread over the visible GPUs, --jobs per GPU. A failed run is reported with its
+folder and error line and the others go on; Ctrl-C stops every worker, and the same command
+then resumes with what is missing.
+"""
+import importlib
+import multiprocessing as mp
+import os
+import signal
+import sys
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def status(run):
+    """"done", "todo", or the one-line reason the run is refused (its folder holds another run)."""
+    import runfolder
+
+    script = importlib.import_module(run.script)
+    try:
+        return "done" if runfolder.is_done(run.out, run.result, script.get_args_parser().parse_args(run.argv)) \
+            else "todo"
+    except ValueError as e:
+        return str(e)
+
+
+def execute(run, device):
+    """Make one run in this process, its output in <folder>.log; None, or its last error line."""
+    log = Path(f"{run.out}.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as f, redirect_stdout(f), redirect_stderr(f):
+        try:
+            script = importlib.import_module(run.script)
+            script.main(script.get_args_parser().parse_args([*run.argv, "--device", device]))
+            return None
+        except SystemExit as e:  # a script's one-line error, or argparse's
+            if e.code in (None, 0):
+                return None
+            if isinstance(e.code, str):
+                print(e.code, file=sys.stderr)
+        except Exception:
+            traceback.print_exc()
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    return lines[-1] if lines else "failed without a word"
+
+
+def _work(conn, device, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    for run in iter(conn.recv, None):
+        conn.send(execute(run, device))
+
+
+def worker_devices(jobs, device):
+    """One device per worker: jobs per GPU on CUDA (one by default), else jobs on the CPU (one per
+    core by default)."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("device 'cuda' asked for, but CUDA is not available")
+        devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    else:
+        devices = [device]
+    per_device = (cores() if device == "cpu" else 1) if jobs == "auto" else int(jobs)
+    if per_device < 1:
+        raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    return [d for _ in range(per_device) for d in devices]  # cuda:0, cuda:1, ..., cuda:0, ...
+
+
+def cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+class Worker:
+    def __init__(self, ctx, device, threads):
+        self.conn, child = ctx.Pipe()
+        self.device, self.run = device, None
+        # started with SIGINT ignored (kept across exec): Ctrl-C is the runner's alone to handle
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.process = ctx.Process(target=_work, args=(child, device, threads), daemon=True)
+            self.process.start()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+
+    def give(self, run):
+        self.run = run
+        self.conn.send(run)
+
+
+def run(runs, jobs="auto", device="auto", name="runs"):
+    """Make every run of `runs` that is not done yet; returns the folders of those that failed."""
+    failed, todo = {}, []
+    for r in runs:
+        state = status(r)
+        if state == "todo":
+            todo.append(r)
+        elif state != "done":
+            failed[r.out] = state
+    total, done = len(todo), {r.out for r in runs} - {r.out for r in todo} - set(failed)
+    for out, why in failed.items():
+        print(f"refused: {out}: {why}", file=sys.stderr)
+    if not todo:
+        print(f"{name}: all {len(runs) - len(failed)} runs are done")
+        return list(failed)
+    devices = worker_devices(jobs, device)[:total]
+    threads = max(1, cores() // len(devices)) if devices[0] == "cpu" else 1
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # as a fresh process would start with
+    ctx = mp.get_context("spawn")  # CUDA cannot be forked
+    workers = [Worker(ctx, d, threads) for d in devices]
+    bar = tqdm(total=total, desc=name, unit="run", dynamic_ncols=True)
+    try:
+        while todo or any(w.run for w in workers):
+            for r in [r for r in todo if r.needs in failed]:
+                todo.remove(r)
+                failed[r.out] = f"the pretraining it needs failed: {r.needs}"
+                bar.update()
+            for w in [w for w in workers if w.run is None]:
+                ready = [r for r in todo if not r.needs or r.needs in done]
+                if not ready:
+                    break
+                todo.remove(best := max(ready, key=lambda r: r.cost))
+                w.give(best)
+            busy = [w for w in workers if w.run]
+            if not busy:  # what is left needs a pretraining that is neither done nor planned
+                for r in todo:
+                    failed[r.out] = f"the pretraining it needs is not done: {r.needs}"
+                break
+            bar.set_postfix_str(f"running {len(busy)}, failed {len(failed)}")
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            for i, w in enumerate(workers):
+                if w.run and (w.conn in ready or w.process.sentinel in ready):
+                    try:
+                        error = w.conn.recv()
+                    except EOFError:  # killed (out of memory, a signal): its run is lost, a new worker takes over
+                        w.process.join()
+                        error = f"its worker died (exit code {w.process.exitcode})"
+                        workers[i] = Worker(ctx, w.device, threads)
+                    if error:
+                        failed[w.run.out] = error
+                        bar.write(f"failed: {w.run.out}: {error}", file=sys.stderr)
+                    else:
+                        done.add(w.run.out)
+                    w.run = None
+                    bar.update()
+    except KeyboardInterrupt:
+        for w in workers:
+            w.process.terminate()
+            w.process.join()
+        bar.close()
+        stopped = sum(1 for w in workers if w.run)
+        sys.exit(f"experiments.py: interrupted with {bar.n} of {total} runs made and {stopped} stopped midway; "
+                 "the same command resumes with what is missing")
+    for w in workers:
+        w.conn.send(None)
+        w.process.join()
+    bar.set_postfix_str(f"failed {len(failed)}")
+    bar.close()
+    return list(failed)

@@ -1,0 +1,165 @@
+"""The sources of a Transforms-2D sample: its object and its background (SPEC section 1).
+
+An object is an RGBA canvas (4, S, S): the class's prototype fitted into a 0.7 S box at the
+centre of a transparent S x S canvas. Prototypes are procedural by default (61 asymmetric
+shapes with three-colour patterns and soft edges), the paper's "random" variant (a fixed
+uniform-noise square per class), or read from an SI-Score folder (foregrounds/<class>/*.png,
+the first file of a class its prototype). Backgrounds are 867 procedural nature-like scenes by
+default, or SI-Score's backgrounds/*.jpg (largest top-left square, resized to S x S).
+
+    python -c "import sources; print(sources.object_canvases('procedural', 32, 'cpu').shape)"
+"""
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from transforms import Rand, hash32, hash_key, hsv_to_rgb
+
+N_OBJECTS = 61  # procedural and random objects, as many as SI-Score has
+N_BACKGROUNDS = 867
+
+
+def fit(rgba, box):
+    """Resize an RGBA image (4, H, W) to (4, box, box) with premultiplied alpha, so that
+    transparent pixels do not bleed their colour into the edge."""
+    x = torch.cat([rgba[:3] * rgba[3:], rgba[3:]])[None]
+    x = F.interpolate(x, size=(box, box), mode="bilinear", antialias=True, align_corners=False)[0]
+    a = x[3:].clamp(0, 1)
+    return torch.cat([(x[:3] / a.clamp(min=1e-6)).clamp(0, 1) * (a > 0), a])
+
+
+def _procedural_object(k, res=64):
+    """Object k: an asymmetric blob with a soft edge, painted with a three-colour pattern."""
+    g = torch.Generator().manual_seed(hash_key("object", k))
+
+    def rnd(*shape):
+        return torch.rand(shape, generator=g)
+
+    t = (torch.arange(res) + 0.5) / res * 2 - 1
+    v, u = torch.meshgrid(t, t, indexing="ij")
+    rho, theta = torch.hypot(u, v), torch.atan2(v, u)
+    # silhouette: radius with random harmonics and phases, so no flip or rotation maps it
+    # onto itself
+    m = torch.arange(1, 7)[:, None, None]
+    amp = (rnd(6) * 0.5 / m[:, 0, 0] ** 0.7)[:, None, None]
+    radius = 1 + (amp * torch.cos(m * theta + 2 * math.pi * rnd(6)[:, None, None])).sum(0)
+    radius = 0.97 * radius.clamp(min=0.35) / radius.max()
+    alpha = ((radius - rho) * res / 6 + 0.5).clamp(0, 1)
+    # pattern: stripes, rings, checks, sectors or spots, picked by k, in three colours
+    ang, freq = 2 * math.pi * rnd(1), 2 + 3 * rnd(1)
+    cu, cv = u * torch.cos(ang) + v * torch.sin(ang), -u * torch.sin(ang) + v * torch.cos(ang)
+    ox, oy = rnd(2) - 0.5
+    kind = k % 5
+    if kind == 0:
+        idx = torch.floor(cu * freq)
+    elif kind == 1:
+        idx = torch.floor(torch.hypot(u - ox, v - oy) * freq * 1.5)
+    elif kind == 2:
+        idx = torch.floor(cu * freq) + 2 * torch.floor(cv * freq)
+    elif kind == 3:
+        idx = torch.floor((torch.atan2(v - oy, u - ox) / (2 * math.pi) + 0.5) * (3 + k % 4))
+    else:
+        spots = rnd(5, 3)
+        idx = torch.zeros(res, res)
+        for i, (sx, sy, sr) in enumerate(spots):
+            idx[torch.hypot(u - (sx * 1.4 - 0.7), v - (sy * 1.4 - 0.7)) < 0.15 + 0.2 * sr] = 1 + i % 2
+    h0 = rnd(1)
+    hues = torch.cat([h0, h0 + 0.25 + 0.25 * rnd(1), h0 + 0.6 + 0.15 * rnd(1)]) % 1
+    palette = hsv_to_rgb(hues[:, None, None], 0.45 + 0.55 * rnd(3, 1, 1), 0.3 + 0.7 * rnd(3, 1, 1))
+    rgb = palette[:, :, 0, 0][idx.long() % 3].permute(2, 0, 1)  # (3, res, res)
+    return torch.cat([rgb, alpha[None]])
+
+
+def _random_object(k, box):
+    noise = Rand(torch.tensor([hash_key("random object", k)])).pixels(0, 3, box, box)[0]
+    return torch.cat([(noise * 256).floor() / 255, torch.ones(1, box, box)])
+
+
+def _read_objects(root):
+    from PIL import Image
+
+    fg = Path(root) / "foregrounds"
+    if not Path(root).is_dir():
+        raise ValueError(f"objects folder {root} does not exist")
+    classes = sorted(p for p in fg.iterdir() if p.is_dir()) if fg.is_dir() else []
+    if not classes:
+        raise ValueError(f"{root} is not in SI-Score layout: expected {fg}/<class>/*.png")
+    images = []
+    for c in classes:
+        files = sorted(c.glob("*.png"))
+        if not files:
+            raise ValueError(f"class folder {c} has no .png images")
+        img = Image.open(files[0])  # the first file of a class is its prototype (SPEC 1)
+        if "A" not in img.getbands() and "transparency" not in img.info:
+            raise ValueError(f"{files[0]} has no alpha channel (mode {img.mode}); "
+                             "foregrounds must be RGBA")
+        rgba = torch.frombuffer(bytearray(img.convert("RGBA").tobytes()), dtype=torch.uint8)
+        images.append(rgba.view(img.height, img.width, 4).permute(2, 0, 1).float() / 255)
+    return images
+
+
+@lru_cache(maxsize=8)
+def object_canvases(objects, size, device):
+    box = round(0.7 * size)
+    if objects == "procedural":
+        protos = [fit(_procedural_object(k), box) for k in range(N_OBJECTS)]
+    elif objects == "random":
+        protos = [_random_object(k, box) for k in range(N_OBJECTS)]
+    else:
+        protos = [fit(img, box) for img in _read_objects(objects)]
+    canvas = torch.zeros(len(protos), 4, size, size)
+    lo = (size - box) // 2
+    canvas[:, :, lo:lo + box, lo:lo + box] = torch.stack(protos)
+    return canvas.to(device)
+
+
+def _procedural_backgrounds(n, size, device):
+    """n nature-like scenes: a sky gradient with clouds over hilly, textured ground."""
+    r = Rand(hash32(torch.arange(n, device=device) ^ hash_key("background")))
+
+    def fractal(stream):  # multi-octave value noise, (n, S, S), roughly in [-1, 1]
+        octaves = [F.interpolate(r.pixels((stream, g), 1, g + 1, g + 1) * 2 - 1, size=(size, size),
+                                 mode="bilinear", align_corners=True) * 0.6 ** i
+                   for i, g in enumerate((2, 4, 8, 16))]
+        return sum(octaves)[:, 0]
+
+    y = ((torch.arange(size, device=device) + 0.5) / size)[None, :, None]
+    horizon = r.uniform(0, 0.3, 0.7)[:, None, None] + 0.15 * fractal("hills")[:, :1, :]
+    ground = torch.sigmoid((y - horizon) * size * 1.5)  # (n, S, S)
+    dusk = r.uniform(1) < 0.25
+    sky_h = torch.where(dusk, r.uniform(2, -0.05, 0.1), r.uniform(2, 0.53, 0.65)) % 1
+    sky_v = (r.uniform(3, 0.6, 1.0)[:, None, None] * (0.7 + 0.4 * y)).clamp(0, 1)
+    sky_s = r.uniform(4, 0.2, 0.7)[:, None, None] * (1.2 - y) * (1 - fractal("clouds").clamp(0, 1))
+    sky = hsv_to_rgb(sky_h[:, None, None].expand(-1, size, size), sky_s.clamp(0, 1), sky_v)
+    grass = hsv_to_rgb(r.uniform(5, 0.06, 0.35)[:, None, None].expand(-1, size, size),
+                        r.uniform(6, 0.3, 0.85)[:, None, None].expand(-1, size, size),
+                        (r.uniform(7, 0.25, 0.7)[:, None, None] * (1 + 0.4 * fractal("ground"))).clamp(0, 1))
+    scene = sky * (1 - ground[:, None]) + grass * ground[:, None]
+    return (scene * 255).round().to(torch.uint8)
+
+
+def _read_backgrounds(root, size):
+    from PIL import Image
+
+    bg = Path(root) / "backgrounds"
+    files = sorted(p for p in bg.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) \
+        if bg.is_dir() else []
+    if not files:
+        raise ValueError(f"{root} has no background images: expected {bg}/*.jpg")
+    out = []
+    for f in files:
+        img = Image.open(f).convert("RGB")
+        side = min(img.size)  # the largest top-left square, resized to S x S (SPEC 1)
+        img = img.crop((0, 0, side, side)).resize((size, size), Image.BILINEAR)
+        out.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3))
+    return torch.stack(out).permute(0, 3, 1, 2).contiguous()
+
+
+@lru_cache(maxsize=8)
+def background_pool(backgrounds, size, device):
+    if backgrounds == "procedural":
+        return _procedural_backgrounds(N_BACKGROUNDS, size, device)
+    return _read_backgrounds(backgrounds, size).to(device)

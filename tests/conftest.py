@@ -1,0 +1,105 @@
+"""Fixtures shared by the tests: the command line, tiny CIFAR folders, a tiny checkpoint, and
+fabricated result files of the experiments. Everything is written under pytest's temporary folders."""
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import data
+import experiments
+import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli():
+    """Run a script of the project as a fresh process: cli("train.py", "--help")."""
+    def run(*argv, **kwargs):
+        return subprocess.run([sys.executable, *map(str, argv)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=kwargs.pop("timeout", 300), **kwargs)
+    return run
+
+
+def write_cifar(root, name="cifar10", n_train=300, n_test=200):
+    """CIFAR batches in torchvision's download layout: pickled dicts of uint8 (N, 3072) rows and
+    labels (random pixels). Returns {file: (images, labels)}."""
+    folder, train_files, test_files, key, n_classes = data.CIFAR[name]
+    rng = np.random.default_rng(0)
+    (Path(root) / folder).mkdir(parents=True)
+    raw = {}
+    for files, n in ((train_files, n_train), (test_files, n_test)):
+        for f in files:
+            images = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+            labels = [i % n_classes for i in range(n)]
+            raw[f] = (images, labels)
+            with open(Path(root) / folder / f, "wb") as fh:
+                pickle.dump({b"data": images, key: labels}, fh)
+    return raw
+
+
+@pytest.fixture
+def make_cifar():
+    return write_cifar
+
+
+@pytest.fixture(scope="session")
+def cifar_dir(tmp_path_factory):
+    """A CIFAR-10 folder of 5 x 300 training and 200 test images."""
+    root = tmp_path_factory.mktemp("cifar")
+    write_cifar(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A tiny vgg11 (one epoch on objects 0-2): what it learned does not matter."""
+    out = tmp_path_factory.mktemp("pretrain")
+    train.train(train.get_args_parser().parse_args([
+        "--arch", "vgg11", "--width", "0.125", "--classes", "0-2", "--train-samples", "64", "--val-samples", "8",
+        "--test-samples", "8", "--epochs", "1", "--batch-size", "32", "--device", "cpu", "--out", str(out)]))
+    return out / "checkpoint.pt"
+
+
+def write(folder, name, obj):
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / name).write_text(json.dumps(obj))
+
+
+@pytest.fixture
+def fake_e2():
+    def make(root, drop=None):
+        """results.json for every E2 model: probe accuracy 0.95 on j <= k, then 0.1 less per unseen
+        transformation; seed 1 is 0.02 higher. drop = (arch, k): that model's j=8 equals its j=k."""
+        for p in experiments.e2("small", str(root))[1]:
+            accs = [0.95 - 0.1 * max(0, j - p.k) + 0.02 * p.seed for j in range(1, 9)]
+            if (p.arch, p.k) == drop:
+                accs[7] = accs[p.k - 1]
+            write(p.pretrain, "results.json", {"test_acc": 0.9})
+            write(p.probe, "results.json", {"records": [{"transforms": [], "test_acc": a} for a in accs]})
+    return make
+
+
+@pytest.fixture
+def fake_e3():
+    def make(root, cifar_dir=None):
+        """invariance.json for every E3 model: trained on t and measured on t 0.1 (+0.01 per seed),
+        except 0.6 on random data; the model trained on o measured on t != o 0.4 + 0.001 x the
+        index of o; the model trained without transformation 0.5."""
+        for m in experiments.e3("small", str(root), cifar_dir)[1]:
+            records = []
+            for dist in ["train", "objects", "random", *experiments.cifar_datasets(cifar_dir)]:
+                for t in data.TRANSFORMS:
+                    if m.trained == "none":
+                        x = 0.5
+                    elif m.trained == t:
+                        x = 0.6 if dist == "random" else 0.1 + 0.01 * m.seed
+                    else:
+                        x = 0.4 + 0.001 * data.TRANSFORMS.index(m.trained)
+                    records.append(dict(distribution=dist, transforms=t, l2=x, cosine=x / 2))
+            write(m.measure, "invariance.json", {"records": records})
+    return make
