@@ -111,20 +111,38 @@ def _affine(x, angle=0.0, scale=1.0, shear_x=0.0, shear_y=0.0, dx=0.0, dy=0.0):
     return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
 
-def _bbox_shift(present, r, stream):
-    """Random shift moving the occupied span of `present` (B, S) anywhere inside [0, S)."""
-    S = present.shape[1]
-    first = present.float().argmax(1)
-    last = S - 1 - present.flip(1).float().argmax(1)
-    span = (last - first + 1).clamp(min=1)
-    return r.integers(stream, S - span + 1) - first
+OBJECT_BOX = 0.7  # the prototype's box: 0.7 of the canvas side, centred (data._object_canvases, SPEC 1)
+WHOLE_RANGE = 0.3  # the original's translation range for an image without an object box
+
+
+def _shift(u, whole, S):
+    """translate's shift along one axis from a uniform u in [0, 1) (see translate)."""
+    box = round(OBJECT_BOX * S)
+    of_box = (u * (S - box)).floor() - (S - box) // 2  # box top-left uniform in 0..S-box-1: -5..+4
+    of_image = (u * WHOLE_RANGE * S).floor() + int(WHOLE_RANGE * S / 2)  # 4..13
+    return torch.where(whole, of_image, of_box)
 
 
 def translate(x, r):
-    occupied = x[:, 3] > 0  # (B, S, S)
-    dy = _bbox_shift(occupied.any(2), r, 0)
-    dx = _bbox_shift(occupied.any(1), r, 1)
-    return _affine(x, dx=dx, dy=dy)  # integer shifts: nearest sampling is exact
+    """SPEC 2: the object box moved to a uniform integer position where it fits, as the original
+    computes it. The box is the prototype's, 0.7 of the side at the centre (22 pixels at (5, 5) on
+    a 32-pixel canvas), whatever the object became inside it; its top-left corner goes to
+    int(u * (32 - 22)) on each axis: a shift of -5..+4 pixels.
+
+    The box is fixed because a transformation sees only its canvas: a scale earlier in the list
+    shrinks the object, not this box (the original shrinks its box too, so a scaled object
+    travels further there, -14..+8 pixels at 0.4; no SPEC experiment puts scale before
+    translate). A rotated or sheared object may stick out of the box and be cut off at the
+    canvas edge, as in the original.
+
+    A whole image (no transparent pixel: data.cifar's canvases) has no box, and SPEC's rule would
+    leave it in place. It moves as the original moves a plain image: right and down by
+    int(u * 0.3 * 32) + 4 = 4..13 pixels (0.3 is the original's range for it, the +4 a quirk of
+    its box arithmetic), uncovering black.
+    """
+    whole = (x[:, 3] > 0).flatten(1).all(1)
+    S = x.shape[-1]
+    return _affine(x, dx=_shift(r.uniform(1), whole, S), dy=_shift(r.uniform(0), whole, S))  # exact
 
 
 def rotate(x, r):

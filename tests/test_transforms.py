@@ -29,6 +29,27 @@ def per_sample(fn, x, *params):
     return torch.stack([fn(x[i], *(p[i].item() for p in params)) for i in range(len(x))])
 
 
+def to_pil(x):
+    """A float canvas (4, S, S) in [0, 1], whose values are multiples of 1/255, as PIL RGBA."""
+    return Image.fromarray((x * 255).round().byte().permute(1, 2, 0).numpy())
+
+
+def from_pil(im):
+    return torch.from_numpy(np.array(im, dtype=np.float32)).permute(2, 0, 1) / 255
+
+
+def box_canvases(n):
+    """Canvases whose alpha is the object box itself: opaque 22 x 22 at (5, 5) (SPEC 1)."""
+    x = torch.zeros(n, 4, S, S)
+    x[:, :, 5:27, 5:27] = 1
+    return x
+
+
+def top_left(mask):
+    """(row, column) of the first True row and column of each (B, S, S) mask."""
+    return mask.any(2).float().argmax(1), mask.any(1).float().argmax(1)
+
+
 def test_names_follow_the_spec():
     assert tr.TRANSFORMS == [
         "translate", "rotate", "scale", "v_flip", "h_flip", "shear",
@@ -58,18 +79,45 @@ def test_affine_matches_torchvision(name):
     assert (out == ref).all(1).float().mean() > 0.995
 
 
-def test_translate_moves_the_object_box_anywhere_it_fits():
-    x, r = canvases(8).repeat(50, 1, 1, 1), rand(400)
-    out = tr.translate(x, r)
-    occupied = x[:, 3] > 0
-    dy = tr._bbox_shift(occupied.any(2), r, 0)
-    dx = tr._bbox_shift(occupied.any(1), r, 1)
-    ref = per_sample(lambda im, a, b: TF.affine(im, 0.0, [int(a), int(b)], 1.0, [0.0, 0.0]), x, dx, dy)
-    assert torch.equal(out, ref)
-    assert torch.allclose(out[:, 3].sum((1, 2)), x[:, 3].sum((1, 2)))  # never cut off
-    top = (out[:, 3] > 0).any(2).float().argmax(1)
-    height = occupied.any(2).sum(1)
-    assert top.min() == 0 and (top + height).max() == S  # both extremes are reached
+def test_translate_moves_the_object_box_to_a_uniform_position_where_it_fits():
+    # SPEC 2 and the original: the 22-pixel box at (5, 5) gets its top-left corner at a uniform
+    # integer position in 0..9 (32 - 22 = 10 places) on each axis, wherever the object is inside it
+    n = 1000
+    r = rand(n)
+    moved = tr.translate(box_canvases(n), r)[:, 3] > 0
+    assert (moved.sum((1, 2)) == 22 * 22).all()  # the box never leaves the canvas
+    for pos in top_left(moved):
+        counts = torch.bincount(pos, minlength=10)
+        assert len(counts) == 10 and counts.min() > 60 and counts.max() < 140  # 100 each, sd 9.5
+    # an object moves with its box: the canvas pasted by PIL at the same offset
+    x = canvases(8).repeat(4, 1, 1, 1)
+    top, left = (p[:32].tolist() for p in top_left(moved))
+    ref = []
+    for im, dy, dx in zip(x, top, left):
+        out = Image.new("RGBA", (S, S), (0, 0, 0, 0))
+        out.paste(to_pil(im), (dx - 5, dy - 5))
+        ref.append(from_pil(out))
+    assert torch.equal(tr.translate((x * 255).round() / 255, r[:32]), torch.stack(ref))
+
+
+def test_translate_moves_whole_images_as_the_original_does():
+    # data.cifar's canvases are opaque: no object box. The original moves such an image right and
+    # down by int(u * 0.3 * 32) + 4 pixels: 4..12 with probability 1 / 9.6 each, 13 with 0.6 / 9.6
+    n = 2000
+    g = torch.Generator().manual_seed(1)
+    x = torch.cat([torch.randint(1, 256, (n, 3, S, S), generator=g) / 255, torch.ones(n, 1, S, S)], 1)
+    out = tr.translate(x, rand(n))
+    uncovered = out[:, 3] == 0
+    down, right = uncovered.all(2).sum(1), uncovered.all(1).sum(1)
+    expected = torch.tensor([1 / 9.6] * 9 + [0.6 / 9.6])
+    for shift in (down, right):
+        freq = torch.bincount(shift, minlength=14).float() / n
+        assert freq[:4].sum() == 0 and len(freq) == 14
+        assert (freq[4:] - expected).abs().max() < 0.03  # sd 0.007
+    for i in range(16):  # the image itself, pasted by PIL at that offset; what it uncovers is transparent
+        ref = Image.new("RGBA", (S, S), (0, 0, 0, 0))
+        ref.paste(to_pil(x[i]), (right[i].item(), down[i].item()))
+        assert torch.equal(out[i], from_pil(ref))
 
 
 def test_flips_and_pixelwise_ops_match_torchvision():
