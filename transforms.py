@@ -258,11 +258,15 @@ def _box_matrix(S, d, device):
 
 
 def pixelate(x, r, factor=0.3):
+    # PIL's BOX resize of an RGBA image averages premultiplied colour, so the transparent black
+    # around an object does not darken its edge
     S = x.shape[-1]
     d = max(1, int(factor * S))
     box = _box_matrix(S, d, x.device)
-    small = box @ x @ box.T  # (B, C, S, S) -> (B, C, d, d)
-    return F.interpolate(small, size=(S, S), mode="nearest-exact")  # PIL's NEAREST
+    alpha = x[:, 3:]
+    a = box @ alpha @ box.T  # (B, 1, S, S) -> (B, 1, d, d)
+    rgb = (box @ (x[:, :3] * alpha) @ box.T / torch.where(a > 0, a, 1)).clamp_(0, 1)
+    return F.interpolate(torch.cat([rgb, a], 1), size=(S, S), mode="nearest-exact")  # PIL's NEAREST
 
 
 def elastic(x, r, alpha=150.0, sigma=5.0):
@@ -282,7 +286,7 @@ def elastic(x, r, alpha=150.0, sigma=5.0):
 def erasing(x, r, side=14 / 32):
     S = x.shape[-1]
     k = round(side * S)
-    y0, x0 = r.integers(0, S - k + 1), r.integers(1, S - k + 1)
+    y0, x0 = r.integers(0, S - k), r.integers(1, S - k)  # the original's int(u * (32 - 14)): 0..17
     ar = torch.arange(S, device=x.device)
     rows = (ar >= y0[:, None]) & (ar < y0[:, None] + k)
     cols = (ar >= x0[:, None]) & (ar < x0[:, None] + k)
