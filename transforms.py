@@ -10,7 +10,8 @@ REGISTRY. Adding one is a function plus a line in REGISTRY, e.g. for a solarize:
     "solarize": Transform(solarize, 0.5, "photometric", rgb=True),
 
 It is then a valid name everywhere (data.generate, --transforms, the figures). The tests
-compare every transformation with the torchvision/PIL function of the same name.
+compare every transformation with the torchvision/PIL function of the same name, and the change
+it makes, in distribution, with the original's per-sample pipeline (bench.BASELINE).
 """
 import math
 import zlib
@@ -193,6 +194,8 @@ def brightness(x, r):
 
 
 def contrast(x, r):
+    # PIL's ImageEnhance.Contrast: towards the grey mean of the whole RGB image, transparent
+    # (black) pixels included
     f = r.uniform(0, 0, 2)[:, None, None, None]
     mean = _gray(x).mean((1, 2, 3), keepdim=True)
     return (f * x + (1 - f) * mean).clamp(0, 1)
@@ -213,6 +216,7 @@ def invert(x, r):
 
 def sharpen(x, r, factor=7.0):
     # PIL/torchvision: blend with a 3x3 smoothed image (centre weight 5); border pixels kept.
+    # PIL smooths an RGBA image's straight colour, transparent pixels black, as here.
     # SPEC lists it as "obj", but PIL's Sharpness of an RGBA image keeps the alpha, so it is
     # registered as an RGB operation.
     rows = x[..., :, :-2] + x[..., :, 1:-1] + x[..., :, 2:]  # 3x3 box sum, separably
