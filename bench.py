@@ -40,7 +40,9 @@ SETS = [[name] for name in data.TRANSFORMS] + [["translate", "invert", "pixelate
 
 def _rgb_only(t):
     """Apply t to the RGB channels (transparent pixels are black there) and put the alpha
-    back, as data.py does for its "rgb" transformations."""
+    back, as data.py does for its "rgb" transformations. (The original pastes the result onto a
+    transparent canvas through the alpha, which also multiplies the colour of soft-edged pixels
+    by their alpha, even where t changes nothing; neither data.py nor this baseline does.)"""
     def f(im):
         out = t(im.convert("RGB"))
         out.putalpha(im.getchannel("A"))
@@ -52,6 +54,31 @@ def _with_p(fn, p=0.5):
     return lambda im: fn(im) if random.random() < p else im
 
 
+def _translate(im, box=0.7, whole=0.3):
+    """The original's RandomTranslate. An object canvas: its box (0.7 of the side, centred:
+    22 px at (5, 5)) is pasted with its top-left at int(u * (32 - 22)), a shift of -5..+4.
+    A whole image (no transparent pixel) has no box: the original moves it right and down by
+    int(u * 0.3 * 32) + 4 = 4..13 pixels (its box arithmetic for a plain image)."""
+    S = im.width
+    if im.getchannel("A").getextrema()[0] > 0:
+        dx, dy = (int(random.random() * whole * S) - int(-whole * S / 2) for _ in range(2))
+    else:
+        side = round(box * S)
+        dx, dy = (int(random.random() * (S - side)) - (S - side) // 2 for _ in range(2))
+    out = Image.new("RGBA", im.size, (0, 0, 0, 0))
+    out.paste(im, (dx, dy))
+    return out
+
+
+def _scale(im, low=0.4):
+    """The original's RandomScale: the whole canvas resized (PIL's default, bicubic) and pasted
+    at the centre of a transparent one."""
+    side = round(im.width * random.uniform(low, 1))
+    out = Image.new("RGBA", im.size, (0, 0, 0, 0))
+    out.paste(im.resize((side, side)), ((im.width - side) // 2,) * 2)
+    return out
+
+
 def _noise(im):
     a = np.asarray(im, dtype=np.float32) / 255
     a = np.clip(a + np.clip(np.random.normal(0, 1, a.shape), 0, 1), 0, 1)
@@ -59,23 +86,23 @@ def _noise(im):
 
 
 def _pixelate(im, d=9):
-    return im.resize((d, d), Image.BOX).resize(im.size, Image.NEAREST)
+    return im.resize((d, d), Image.BOX).resize(im.size, Image.NEAREST)  # RGBA: PIL premultiplies
 
 
 def _erase(im, side=14):
     im = im.copy()  # the canvas is shared by every sample of its class
-    x0, y0 = random.randrange(im.width - side + 1), random.randrange(im.height - side + 1)
+    x0, y0 = int(random.random() * (im.width - side)), int(random.random() * (im.height - side))  # 0..17
     ImageDraw.Draw(im).rectangle((x0, y0, x0 + side - 1, y0 + side - 1), fill=(0, 0, 0, 0))
     return im
 
 
-# name -> (transform of a PIL image, acts on RGB only), with data.REGISTRY's ranges except
-# translate: a shift of up to 5 px here, the object box anywhere it fits in data.py (SPEC 2),
-# at the same cost
+# name -> (transform of a PIL image, acts on RGB only): the original's operations and ranges
+# (SPEC 2), except noise, clipped as SPEC 6 decides. tests/test_transforms.py compares data.py's
+# transformations with these in distribution.
 BASELINE = {
-    "translate": (T.RandomAffine(0, translate=(5 / 32, 5 / 32)), False),
+    "translate": (_translate, False),
     "rotate": (T.RandomRotation((0, 360)), False),
-    "scale": (T.RandomAffine(0, scale=(0.4, 1)), False),
+    "scale": (_scale, False),
     "v_flip": (T.RandomVerticalFlip(0.5), False),
     "h_flip": (T.RandomHorizontalFlip(0.5), False),
     "shear": (T.RandomAffine(0, shear=(-50, 50, -50, 50)), False),
@@ -95,6 +122,12 @@ BASELINE = {
 assert list(BASELINE) == data.TRANSFORMS
 
 
+def baseline_transform(name):
+    """The original's per-sample transformation `name` of a PIL RGBA canvas."""
+    t, rgb = BASELINE[name]
+    return _rgb_only(t) if rgb else t
+
+
 def pil_inputs(size=32):
     """data.py's procedural object canvases (PIL RGBA) and backgrounds (PIL RGB as RGBA,
     which alpha_composite needs), so both pipelines draw the same pictures."""
@@ -108,7 +141,7 @@ def pil_inputs(size=32):
 
 def baseline_generate(names, n, objects, backgrounds, n_classes=30):
     """n images (n, 3, S, S) uint8, made one at a time as the original code does."""
-    pipeline = T.Compose([_rgb_only(t) if rgb else t for t, rgb in (BASELINE[k] for k in names)])
+    pipeline = T.Compose([baseline_transform(k) for k in names])
     S = objects[0].width
     images = torch.empty(n, 3, S, S, dtype=torch.uint8)
     for i in range(n):

@@ -10,7 +10,8 @@ REGISTRY. Adding one is a function plus a line in REGISTRY, e.g. for a solarize:
     "solarize": Transform(solarize, 0.5, "photometric", rgb=True),
 
 It is then a valid name everywhere (data.generate, --transforms, the figures). The tests
-compare every transformation with the torchvision/PIL function of the same name.
+compare every transformation with the torchvision/PIL function of the same name, and the change
+it makes, in distribution, with the original's per-sample pipeline (bench.BASELINE).
 """
 import math
 import zlib
@@ -111,20 +112,38 @@ def _affine(x, angle=0.0, scale=1.0, shear_x=0.0, shear_y=0.0, dx=0.0, dy=0.0):
     return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
 
-def _bbox_shift(present, r, stream):
-    """Random shift moving the occupied span of `present` (B, S) anywhere inside [0, S)."""
-    S = present.shape[1]
-    first = present.float().argmax(1)
-    last = S - 1 - present.flip(1).float().argmax(1)
-    span = (last - first + 1).clamp(min=1)
-    return r.integers(stream, S - span + 1) - first
+OBJECT_BOX = 0.7  # the prototype's box: 0.7 of the canvas side, centred (data._object_canvases, SPEC 1)
+WHOLE_RANGE = 0.3  # the original's translation range for an image without an object box
+
+
+def _shift(u, whole, S):
+    """translate's shift along one axis from a uniform u in [0, 1) (see translate)."""
+    box = round(OBJECT_BOX * S)
+    of_box = (u * (S - box)).floor() - (S - box) // 2  # box top-left uniform in 0..S-box-1: -5..+4
+    of_image = (u * WHOLE_RANGE * S).floor() + int(WHOLE_RANGE * S / 2)  # 4..13
+    return torch.where(whole, of_image, of_box)
 
 
 def translate(x, r):
-    occupied = x[:, 3] > 0  # (B, S, S)
-    dy = _bbox_shift(occupied.any(2), r, 0)
-    dx = _bbox_shift(occupied.any(1), r, 1)
-    return _affine(x, dx=dx, dy=dy)  # integer shifts: nearest sampling is exact
+    """SPEC 2: the object box moved to a uniform integer position where it fits, as the original
+    computes it. The box is the prototype's, 0.7 of the side at the centre (22 pixels at (5, 5) on
+    a 32-pixel canvas), whatever the object became inside it; its top-left corner goes to
+    int(u * (32 - 22)) on each axis: a shift of -5..+4 pixels.
+
+    The box is fixed because a transformation sees only its canvas: a scale earlier in the list
+    shrinks the object, not this box (the original shrinks its box too, so a scaled object
+    travels further there, -14..+8 pixels at 0.4; no SPEC experiment puts scale before
+    translate). A rotated or sheared object may stick out of the box and be cut off at the
+    canvas edge, as in the original.
+
+    A whole image (no transparent pixel: data.cifar's canvases) has no box, and SPEC's rule would
+    leave it in place. It moves as the original moves a plain image: right and down by
+    int(u * 0.3 * 32) + 4 = 4..13 pixels (0.3 is the original's range for it, the +4 a quirk of
+    its box arithmetic), uncovering black.
+    """
+    whole = (x[:, 3] > 0).flatten(1).all(1)
+    S = x.shape[-1]
+    return _affine(x, dx=_shift(r.uniform(1), whole, S), dy=_shift(r.uniform(0), whole, S))  # exact
 
 
 def rotate(x, r):
@@ -175,6 +194,8 @@ def brightness(x, r):
 
 
 def contrast(x, r):
+    # PIL's ImageEnhance.Contrast: towards the grey mean of the whole RGB image, transparent
+    # (black) pixels included
     f = r.uniform(0, 0, 2)[:, None, None, None]
     mean = _gray(x).mean((1, 2, 3), keepdim=True)
     return (f * x + (1 - f) * mean).clamp(0, 1)
@@ -195,6 +216,7 @@ def invert(x, r):
 
 def sharpen(x, r, factor=7.0):
     # PIL/torchvision: blend with a 3x3 smoothed image (centre weight 5); border pixels kept.
+    # PIL smooths an RGBA image's straight colour, transparent pixels black, as here.
     # SPEC lists it as "obj", but PIL's Sharpness of an RGBA image keeps the alpha, so it is
     # registered as an RGB operation.
     rows = x[..., :, :-2] + x[..., :, 1:-1] + x[..., :, 2:]  # 3x3 box sum, separably
@@ -240,11 +262,15 @@ def _box_matrix(S, d, device):
 
 
 def pixelate(x, r, factor=0.3):
+    # PIL's BOX resize of an RGBA image averages premultiplied colour, so the transparent black
+    # around an object does not darken its edge
     S = x.shape[-1]
     d = max(1, int(factor * S))
     box = _box_matrix(S, d, x.device)
-    small = box @ x @ box.T  # (B, C, S, S) -> (B, C, d, d)
-    return F.interpolate(small, size=(S, S), mode="nearest-exact")  # PIL's NEAREST
+    alpha = x[:, 3:]
+    a = box @ alpha @ box.T  # (B, 1, S, S) -> (B, 1, d, d)
+    rgb = (box @ (x[:, :3] * alpha) @ box.T / torch.where(a > 0, a, 1)).clamp_(0, 1)
+    return F.interpolate(torch.cat([rgb, a], 1), size=(S, S), mode="nearest-exact")  # PIL's NEAREST
 
 
 def elastic(x, r, alpha=150.0, sigma=5.0):
@@ -264,7 +290,7 @@ def elastic(x, r, alpha=150.0, sigma=5.0):
 def erasing(x, r, side=14 / 32):
     S = x.shape[-1]
     k = round(side * S)
-    y0, x0 = r.integers(0, S - k + 1), r.integers(1, S - k + 1)
+    y0, x0 = r.integers(0, S - k), r.integers(1, S - k)  # the original's int(u * (32 - 14)): 0..17
     ar = torch.arange(S, device=x.device)
     rows = (ar >= y0[:, None]) & (ar < y0[:, None] + k)
     cols = (ar >= x0[:, None]) & (ar < x0[:, None] + k)
