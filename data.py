@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 import sources
 from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_, hash32, hash_key, parse_transforms
@@ -130,6 +131,14 @@ def _read_cifar(name, root):
             "test": read(test_files)}
 
 
+def cifar_counts(name, root, classes):
+    """How many images of `classes` each split of a CIFAR version has: {split: count}."""
+    splits = _read_cifar(name, str(root))
+    wanted = torch.zeros(CIFAR[name][4], dtype=torch.bool)
+    wanted[list(classes)] = True
+    return {split: int(wanted[labels].sum()) for split, (_, labels) in splits.items()}
+
+
 def _cifar_split(name, root, split, classes):
     """(images, labels, positions) of a CIFAR split: positions[k] is the index in `classes` of
     image k's class, or -1 for an image of another class. root defaults to $CIFAR_DIR."""
@@ -159,10 +168,11 @@ def _cifar_order(name, positions, n, split, key):
 
 
 def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, device="cpu", batch_size=None,
-          transform_seed=None):
+          transform_seed=None, augment=False):
     """n images of `classes` from a CIFAR split, in an order seeded by (seed, split), each with
     the transformations applied to the whole image (regions they uncover are black); labels
-    are positions in `classes`. root defaults to $CIFAR_DIR."""
+    are positions in `classes`. root defaults to $CIFAR_DIR. augment: the training split's images
+    are randomly cropped and flipped first (crop_flip, E4)."""
     names = parse_transforms(transforms)
     if n < 1:
         raise ValueError(f"the number of samples must be at least 1, got {n}")
@@ -172,12 +182,31 @@ def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, dev
     batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
     transform_key = hash_key(seed if transform_seed is None else transform_seed, split)
     out = torch.empty(n, 3, 32, 32, dtype=torch.uint8, device=device)
+    augment_key = hash_key(seed, split, "augment") if augment and split == "train" else None
     for start in range(0, n, batch_size):
-        x = images[order[start:start + batch_size]].to(device).float() / 255
+        idx = torch.arange(start, min(n, start + batch_size), device=device)
+        x = crop_flip(images[order[idx.cpu()]].to(device).float() / 255, idx, augment_key)
         x = torch.cat([x, torch.ones_like(x[:, :1])], 1)  # an opaque canvas: the whole image moves
-        x = _transform(x, names, torch.arange(start, start + len(x), device=device), transform_key)
+        x = _transform(x, names, idx, transform_key)
         out[start:start + len(x)] = (x[:, :3] * x[:, 3:] * 255).round_()
     return out, positions[order].to(device)
+
+
+def crop_flip(x, idx, key):
+    """The original's CIFAR training augmentation, RandomCrop(32, padding=4) and
+    RandomHorizontalFlip, batched: sample idx[b] gets a crop offset in [0, 8] x [0, 8] of its
+    zero-padded image and a flip with probability 1/2, a hash of (key, idx[b]). key None: x as it is."""
+    if key is None:
+        return x
+    r = Rand(hash32(hash32(idx) ^ key))
+    b, c, s, _ = x.shape
+    ar = torch.arange(s, device=x.device)
+    rows = r.integers("crop y", 9)[:, None] + ar  # (B, S) rows of the padded image
+    cols = r.integers("crop x", 9)[:, None] + ar
+    cols = torch.where((r.uniform("flip") < 0.5)[:, None], cols.flip(1), cols)
+    padded = F.pad(x, (4, 4, 4, 4))  # (B, C, S + 8, S + 8)
+    x = padded.gather(2, rows[:, None, :, None].expand(b, c, s, s + 8))  # (B, C, S, S + 8)
+    return x.gather(3, cols[:, None, None, :].expand(b, c, s, s))
 
 
 # ----------------------------------------------------------------------------------------
@@ -187,11 +216,10 @@ def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, dev
 # placement "translated") is a hash of (object_seed, split, i); its CIFAR image is the i-th of
 # the permutation that cifar() draws with image_seed. Both default to seed, so the CIFAR images
 # of cifar10+objects are those of cifar10 with the same seed and classes. Giving x' another
-# object_seed (image_seed) makes pairs that share the CIFAR image (the object): transfer.py's
+# object_seed (image_seed) makes pairs that share the CIFAR image (the object): invariance.py's
 # invariance to object (background) changes.
 
 COMPOSITES = ("cifar10+objects", "black+objects")
-E4_OBJECTS = range(10)  # the objects of a CIFAR-labelled composite
 E4_SCALE, E4_CORNER = 0.55, (21, 2)  # the object's box: 0.55 of its usual size, top-left corner (x, y)
 
 
@@ -215,12 +243,13 @@ def _paste(sprites, x, y, size=32):
     return canvas[:, :size, :size].permute(0, 3, 1, 2)  # (B, S+box, S+box, 4) -> (B, 4, S, S)
 
 
-def composite(name, n, *, classes, label, placement="fixed", seed=0, split="train", root=None,
-              objects="procedural", device="cpu", object_seed=None, image_seed=None, batch_size=None):
+def composite(name, n, *, classes, label, placement="fixed", pasted=range(10), seed=0, split="train", root=None,
+              objects="procedural", device="cpu", object_seed=None, image_seed=None, batch_size=None, augment=False):
     """n E4 samples (uint8 images, labels). label "cifar": classes are CIFAR-10 classes and the
-    object is any of E4_OBJECTS; label "object": classes are object indices and the CIFAR image
-    is of any class. placement "fixed" puts every object's box at E4_CORNER, "translated" at a
-    uniform position inside the image. black+objects takes no CIFAR image (and no label cifar)."""
+    object is any of `pasted`; label "object": classes are object indices and the CIFAR image is
+    of any class. placement "fixed" puts every object's box at E4_CORNER, "translated" at a
+    uniform position inside the image. black+objects takes no CIFAR image (and no label cifar).
+    augment: crop_flip on the training split's CIFAR images, as the original did in every E4 task."""
     if name not in COMPOSITES:
         raise ValueError(f"unknown composite {name!r}; choose from {', '.join(COMPOSITES)}")
     if label not in ("cifar", "object") or (name == "black+objects" and label == "cifar"):
@@ -233,15 +262,16 @@ def composite(name, n, *, classes, label, placement="fixed", seed=0, split="trai
     device = _device(device)
     batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
     sprites = _small_objects(str(objects), device)
-    object_ids = list(classes) if label == "object" else list(E4_OBJECTS)
+    object_ids = list(classes) if label == "object" else list(pasted)
     bad = [c for c in object_ids if not 0 <= c < len(sprites)]
     if not object_ids or bad:
         raise ValueError(f"object {bad[:1] or 'none'} is out of range: {len(sprites)} objects in {objects}")
     object_ids = torch.tensor(object_ids, device=device)
     if name == "cifar10+objects":
         images, _, positions = _cifar_split("cifar10", root, split, classes if label == "cifar" else range(10))
-        order = _cifar_order("cifar10", positions, n, split, hash_key(seed if image_seed is None else image_seed,
-                                                                      split))
+        image_key = seed if image_seed is None else image_seed
+        order = _cifar_order("cifar10", positions, n, split, hash_key(image_key, split))
+        augment_key = hash_key(image_key, split, "augment") if augment and split == "train" else None
     object_key = hash_key(seed if object_seed is None else object_seed, split, "object")
     out = torch.empty(n, 3, 32, 32, dtype=torch.uint8, device=device)
     labels = torch.empty(n, dtype=torch.long, device=device)
@@ -256,7 +286,7 @@ def composite(name, n, *, classes, label, placement="fixed", seed=0, split="trai
             x, y = r.integers("x", room), r.integers("y", room)
         obj = _paste(sprites[object_ids[which]], x, y)
         if name == "cifar10+objects":
-            bg = images[order[idx.cpu()]].to(device).float()
+            bg = crop_flip(images[order[idx.cpu()]].to(device).float(), idx, augment_key)
             labels[idx] = which if label == "object" else positions[order[idx.cpu()]].to(device)
         else:
             bg = torch.zeros(len(idx), 3, 32, 32, device=device)
@@ -277,12 +307,15 @@ class Dataset:
     data_dir: str = None  # CIFAR's folder (default $CIFAR_DIR)
     label: str = "object"  # E4's composites: the class is the object or the CIFAR image
     placement: str = "fixed"  # E4's composites: the object at the fixed spot or anywhere
+    pasted: tuple = tuple(range(10))  # E4's composites labelled by CIFAR: the objects pasted
+    augment: bool = False  # CIFAR's training split randomly cropped and flipped (E4)
 
     @classmethod
     def from_args(cls, args, transforms="none"):
         """The dataset that add_data_args' flags describe, under `transforms`."""
         return cls(args.dataset, tuple(parse_transforms(transforms)), tuple(parse_classes(args.classes)),
-                   str(args.objects), str(args.backgrounds), args.data_dir, args.label, args.placement)
+                   str(args.objects), str(args.backgrounds), args.data_dir, args.label, args.placement,
+                   tuple(parse_classes(args.pasted)), args.augment)
 
 
 def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, object_seed=None, image_seed=None):
@@ -293,9 +326,9 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
     if ds.name in COMPOSITES:
         if ds.transforms:
             raise ValueError(f"{ds.name} takes no transformations, got {','.join(ds.transforms)!r}")
-        return composite(ds.name, n, classes=ds.classes, label=ds.label, placement=ds.placement, seed=seed,
-                         split=split, root=ds.data_dir, objects=ds.objects, device=device, object_seed=object_seed,
-                         image_seed=image_seed)
+        return composite(ds.name, n, classes=ds.classes, label=ds.label, placement=ds.placement, pasted=ds.pasted,
+                         seed=seed, split=split, root=ds.data_dir, objects=ds.objects, device=device,
+                         object_seed=object_seed, image_seed=image_seed, augment=ds.augment)
     if (object_seed, image_seed) != (None, None):
         raise ValueError(f"object and image seeds are for {' and '.join(COMPOSITES)}, not {ds.name}")
     if ds.name == "t2d":
@@ -303,7 +336,7 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
                         backgrounds=ds.backgrounds, device=device, transform_seed=transform_seed)
     if ds.name in CIFAR:
         return cifar(ds.name, ds.transforms, n, classes=ds.classes, seed=seed, split=split, root=ds.data_dir,
-                     device=device, transform_seed=transform_seed)
+                     device=device, transform_seed=transform_seed, augment=ds.augment)
     raise ValueError(f"unknown dataset {ds.name!r}; choose from {', '.join(DATASETS)}")
 
 
@@ -337,6 +370,11 @@ def add_data_args(p):
     p.add_argument("--placement", choices=["fixed", "translated"], default="fixed",
                    help="for the E4 composites: the object's box at the top right (x=21, y=2), or "
                         "anywhere (default: %(default)s)")
+    p.add_argument("--pasted", default="0-9",
+                   help="for the E4 composites labelled by CIFAR: the objects pasted (default: %(default)s)")
+    p.add_argument("--augment", action="store_true",
+                   help="CIFAR: random crops (padding 4) and horizontal flips of the training split, as the "
+                        "original's E4 (default: off)")
     p.add_argument("--data-dir", default=os.environ.get("CIFAR_DIR"),
                    help="for CIFAR: the folder holding cifar-10-batches-py/ or cifar-100-python/ "
                         "(default: $CIFAR_DIR: %(default)s)")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from data import CIFAR
+from data import CIFAR, cifar_counts
 from transforms import CATEGORIES, TRANSFORMS
 
 N_OBJECTS = 61
@@ -57,6 +57,7 @@ def probe_run(out, s, pre, arch, data_args, sets, samples, seed):
     """A transfer.py linear probe of pre's checkpoint on each transformation set in `sets`."""
     argv = ["--checkpoint", f"{pre}/checkpoint.pt", *data_args, "--transforms", *sets, "--train-samples",
             str(samples), "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
+            *(["--batch-size", str(s["probe_batch_size"])] if "probe_batch_size" in s else []),
             "--seed", str(seed), "--out", out]
     return Run(out, "transfer", argv, needs=pre, cost=ARCH_COST[arch] * len(sets) * samples / 3)
 
@@ -116,10 +117,10 @@ E1 = {
     "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000, val_samples=10_000,
                   test_samples=10_000, probe_samples=50_000, probe_test_samples=10_000, probe_epochs=200),
 }
-# CIFAR at paper scale: 45,000 training images (4,500 a class in CIFAR-10, 450 in CIFAR-100)
+# CIFAR at paper scale: every split as asked for, or all that the chosen classes have (e1_cifar_sizes)
 E1_CIFAR = {"small": {}, "paper": dict(train_samples=20_000, val_samples=2000, test_samples=5000,
-                                       probe_samples=20_000, probe_test_samples=5000)}
-CIFAR_TRAIN_PER_CLASS = {"cifar10": 4500, "cifar100": 450}
+                                       probe_samples=20_000, probe_test_samples=5000,
+                                       values={"pretraining_samples": [1000, 2500, 5000, 10_000, 20_000]})}
 
 
 class Factor(NamedTuple):
@@ -144,6 +145,12 @@ FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is
                              fixed={"classes": "same"}, cifar=False),
 }
 KINDS = ("same", "different")
+
+
+def factor_values(name, scale, dataset="t2d"):
+    """The values of E1's factor `name` at a scale, in the figure's order."""
+    cifar = E1_CIFAR[scale].get("values", {}) if dataset != "t2d" else {}
+    return cifar.get(name, FACTORS[name].values[scale])
 
 # SPEC E1: the original's draws for seeds 0-9, (T_same, T_diff)
 E1_SETS = {
@@ -181,6 +188,15 @@ class Point(NamedTuple):
     dataset: str = "t2d"
 
 
+def e1_cifar_sizes(s, dataset, cifar_dir, pretrain_classes, target_classes):
+    """s with every split of a CIFAR run capped by the images its classes have (CIFAR-10: 4,500
+    training images a class, CIFAR-100: 450; the last tenth of the training files is val)."""
+    pre, target = (cifar_counts(dataset, cifar_dir, c) for c in (pretrain_classes, target_classes))
+    return {**s, "val_samples": min(s["val_samples"], pre["val"]), "test_samples": min(s["test_samples"], pre["test"]),
+            "probe_test_samples": min(s["probe_test_samples"], target["test"]), "max_train": pre["train"],
+            "max_probe": target["train"]}
+
+
 def e1(scale, root="runs", cifar_dir=None):
     """E1's runs at a scale (each once) and the figure's points: Transforms-2D, plus the CIFAR
     versions found in cifar_dir (half the classes as targets, all factors but target samples)."""
@@ -199,19 +215,20 @@ def e1(scale, root="runs", cifar_dir=None):
                 for name, factor in FACTORS.items():
                     if dataset != "t2d" and not factor.cifar:
                         continue
-                    for value in factor.values[scale]:
+                    for value in factor_values(name, scale, dataset):
                         p = {**default, **factor.fixed, factor.setting: value}
-                        n = p["train_samples"]
-                        if dataset != "t2d":  # no more images than the classes have
-                            n = min(n, CIFAR_TRAIN_PER_CLASS[dataset] * len(classes[p["classes"]]))
+                        ps = s if dataset == "t2d" else e1_cifar_sizes(s, dataset, cifar_dir, classes[p["classes"]],
+                                                                       target)
+                        n = min(p["train_samples"], ps.get("max_train", p["train_samples"]))
                         pre = f"{folder}/pretrain/{p['arch']}-{p['classes']}-{kind}-n{n}-s{seed}"
                         runs.setdefault(pre, pretrain_run(
-                            pre, s, p["arch"], [*data_args, "--transforms", transforms, "--classes",
-                                                classes_arg(classes[p["classes"]])], n, seed))
-                        probe = f"{folder}/probe/{Path(pre).name}-to-target-n{p['probe_samples']}"
+                            pre, ps, p["arch"], [*data_args, "--transforms", transforms, "--classes",
+                                                 classes_arg(classes[p["classes"]])], n, seed))
+                        m = min(p["probe_samples"], ps.get("max_probe", p["probe_samples"]))
+                        probe = f"{folder}/probe/{Path(pre).name}-to-target-n{m}"
                         runs.setdefault(probe, probe_run(
-                            probe, s, pre, p["arch"], [*data_args, "--classes", classes_arg(target)],
-                            [transform_sets(seed)[0]], p["probe_samples"], seed))
+                            probe, ps, pre, p["arch"], [*data_args, "--classes", classes_arg(target)],
+                            [transform_sets(seed)[0]], m, seed))
                         points.append(Point(name, value, seed, kind, pre, probe, dataset))
     return list(runs.values()), points
 
@@ -227,14 +244,32 @@ E2 = {
     "small": {**E1["small"], "image_budget": 4000, "train_samples": 1000, "val_samples": 200, "test_samples": 400,
               "probe_samples": 500, "probe_test_samples": 250,
               "arch": {"vit": dict(width=0.25, lr=5e-4, image_budget=2000), "densenet121": dict(image_budget=2000)}},
-    "paper": {**E1["paper"], "epochs": 100, "batch_size": 256},  # SPEC E2
+    "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # SPEC E2
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
 E2_DEPTH = 8  # transformations in the longest set
 
 
+# SPEC E2: the original's ordered draws for seeds 0-9
+E2_ORDERS = {
+    0: "grayscale,sharpen,hue,v_flip,posterize,noise,h_flip,translate",
+    1: "brightness,sharpen,noise,pixelate,scale,rotate,h_flip,erasing",
+    2: "sharpen,brightness,contrast,translate,blur,noise,shear,h_flip",
+    3: "hue,grayscale,brightness,shear,invert,erasing,sharpen,posterize",
+    4: "translate,hue,erasing,v_flip,h_flip,shear,rotate,noise",
+    5: "v_flip,blur,erasing,pixelate,posterize,noise,sharpen,brightness",
+    6: "noise,scale,brightness,hue,h_flip,elastic,pixelate,rotate",
+    7: "posterize,v_flip,scale,contrast,erasing,brightness,sharpen,pixelate",
+    8: "pixelate,rotate,erasing,hue,translate,shear,v_flip,invert",
+    9: "blur,noise,v_flip,elastic,pixelate,hue,grayscale,h_flip",
+}
+
+
 def nested_transforms(seed):
-    """E2's ordered draw of a seed: 8 distinct transformations; t_k is the first k of them."""
+    """E2's ordered draw of a seed: 8 distinct transformations, t_k the first k of them; the
+    original's for seeds 0-9, further seeds drawn the same way."""
+    if seed in E2_ORDERS:
+        return E2_ORDERS[seed].split(",")
     return random.Random(f"e2-{seed}").sample(TRANSFORMS, E2_DEPTH)
 
 
@@ -322,11 +357,11 @@ E4 = {
     "paper": {**E1["paper"], "epochs": 200, "train_samples": 45_000, "val_samples": 5000, "test_samples": 10_000,
               "probe_samples": 45_000, "probe_test_samples": 10_000, "probe_epochs": 100},
 }
-E4_TASKS = {  # task: (folder name, data flags); the composites also get --placement
-    "C&C": ("cc", ["--dataset", "cifar10", "--classes", "0-9"]),
-    "C+O&C": ("coc", ["--dataset", "cifar10+objects", "--label", "cifar", "--classes", "0-9"]),
-    "C+O&O": ("coo", ["--dataset", "cifar10+objects", "--label", "object", "--classes", "0-9"]),
-    "O&O": ("oo", ["--dataset", "black+objects", "--label", "object", "--classes", "0-9"]),
+E4_TASKS = {  # task: (folder name, dataset, label)
+    "C&C": ("cc", "cifar10", "cifar"),
+    "C+O&C": ("coc", "cifar10+objects", "cifar"),
+    "C+O&O": ("coo", "cifar10+objects", "object"),
+    "O&O": ("oo", "black+objects", "object"),
 }
 PLACEMENTS = ["fixed", "translated"]
 INVARIANCES = ["object", "background"]  # what differs within a pair: invariance.py --vary
@@ -341,12 +376,21 @@ class Cell(NamedTuple):
     run: Run
 
 
-def e4_task(task, placement, cifar_dir):
-    """(folder name, data flags) of a task; C&C does not depend on the placement."""
-    name, args = E4_TASKS[task]
-    if task == "C&C":
-        return name, args + ["--data-dir", cifar_dir]
-    return f"{name}-{placement}", args + ["--placement", placement, "--data-dir", cifar_dir]
+def e4_objects(seed):
+    """The 10 objects of a seed's E4 tasks, a seeded draw as the original's."""
+    return random.Random(f"e4-objects-{seed}").sample(range(N_OBJECTS), 10)
+
+
+def e4_task(task, placement, objects, cifar_dir):
+    """(folder name, data flags) of a task; C&C does not depend on the placement. The CIFAR part
+    is randomly cropped and flipped in training, as in the original."""
+    name, dataset, label = E4_TASKS[task]
+    args = ["--dataset", dataset, "--classes", "0-9" if label == "cifar" else classes_arg(objects),
+            *(["--augment"] if dataset != "black+objects" else []), "--data-dir", cifar_dir]
+    if dataset == "cifar10":
+        return name, args
+    return f"{name}-{placement}", [*args, "--label", label, "--placement", placement,
+                                   *(["--pasted", classes_arg(objects)] if label == "cifar" else [])]
 
 
 def e4(scale, root="runs", cifar_dir=None):
@@ -355,18 +399,19 @@ def e4(scale, root="runs", cifar_dir=None):
     s, folder, runs, cells = E4[scale], f"{root}/{scale}/e4", {}, []
     cifar_dir = str(Path(cifar_dir).resolve()) if cifar_dir else ""
     for seed in range(s["seeds"]):
+        objects = e4_objects(seed)
         for placement in PLACEMENTS:
             for pre_task in E4_TASKS:
-                name, data_args = e4_task(pre_task, placement, cifar_dir)
+                name, data_args = e4_task(pre_task, placement, objects, cifar_dir)
                 pre = f"{folder}/pretrain/{name}-s{seed}"
                 runs.setdefault(pre, pretrain_run(pre, s, "resnet18", data_args, s["train_samples"], seed))
                 for task in E4_TASKS:
-                    probe_name, probe_args = e4_task(task, placement, cifar_dir)
+                    probe_name, probe_args = e4_task(task, placement, objects, cifar_dir)
                     out = f"{folder}/probe/{name}-to-{probe_name}-s{seed}"
                     run = runs.setdefault(out, probe_run(out, s, pre, "resnet18", probe_args, ["none"],
                                                          s["probe_samples"], seed))
                     cells.append(Cell(placement, seed, pre_task, task, run))
-                composite = e4_task("C+O&C", placement, cifar_dir)[1]  # the pairs are composites
+                composite = e4_task("C+O&C", placement, objects, cifar_dir)[1]  # the pairs are composites
                 for vary in INVARIANCES:
                     out = f"{folder}/invariance/{name}-{vary}-{placement}-s{seed}"
                     run = runs.setdefault(out, Run(out, "invariance", [

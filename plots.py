@@ -104,10 +104,10 @@ def e1_results(scale, root="runs", cifar_dir=None):
         print(f"plots.py: {len(points) - n_found} of {len(points)} E1 points have no results yet; "
               "plotting the others", file=sys.stderr)
     out = {}
-    values = {name: f.values[scale] for name, f in experiments.FACTORS.items()}
     for (dataset, factor, value, invariance), accs in sorted(
             found.items(), key=lambda kv: (data.DATASETS.index(kv[0][0]), list(LABELS).index(kv[0][1]),
-                                           values[kv[0][1]].index(kv[0][2]), kv[0][3] != "same")):
+                                           experiments.factor_values(kv[0][1], scale, kv[0][0]).index(kv[0][2]),
+                                           kv[0][3] != "same")):
         transfer, pretrain = [a for a, _ in accs], [b for _, b in accs]
         t_mean, t_ci = mean_ci(transfer)
         p_mean, p_ci = mean_ci(pretrain)

@@ -79,8 +79,13 @@ def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path, make_cifar):
     runs, points = experiments.e1("small", cifar_dir=tmp_path)
     assert {p.dataset for p in points} == {"t2d", "cifar10"}
     cifar_runs = [r for r in runs if "/e1-cifar10/" in r.out]
-    assert len(cifar_runs) == 2 * 24 * 2  # seeds x (pretraining + probe) x 3 factors' 12 values x 2 kinds
     assert all(r.argv[r.argv.index("--dataset") + 1] == "cifar10" for r in cifar_runs)
+    # the fixture has 135 training images a class: pretraining-sample values above that collapse
+    for r in cifar_runs:
+        if r.script == "train":
+            classes = r.argv[r.argv.index("--classes") + 1].split(",")
+            assert int(r.argv[r.argv.index("--train-samples") + 1]) <= 135 * len(classes)
+    assert len([p for p in points if p.dataset == "cifar10"]) == 2 * 2 * (4 + 5 + 5)  # seeds, kinds, values
     target, other = experiments.class_split(0, "cifar10")
     assert sorted(target + other) == list(range(10)) and len(target) == 5
     assert {p.factor for p in points if p.dataset == "cifar10"} == {
@@ -91,3 +96,54 @@ def test_without_cifar_the_plan_says_so_in_one_line(tmp_path, cli):
     res = cli("experiments.py", "fig2", "--commands", "--cifar-dir", tmp_path)
     assert res.returncode == 0 and "CIFAR parts are skipped" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_augmentation_is_torchvisions_crop_and_flip(tmp_path, make_cifar):
+    """--augment: the training split's images as RandomCrop(32, padding=4) then
+    RandomHorizontalFlip would make them, drawn per sample; val and test untouched."""
+    import torchvision.transforms.functional as TF
+
+    make_cifar(tmp_path)
+    plain, labels = data.cifar("cifar10", [], 200, classes=range(10), root=tmp_path)
+    aug, aug_labels = data.cifar("cifar10", [], 200, classes=range(10), root=tmp_path, augment=True)
+    assert torch.equal(labels, aug_labels)
+    found = 0
+    for x, y in zip(plain, aug):  # every augmented image is one of the 81 x 2 crops and flips
+        padded = TF.pad(x, 4)
+        crops = [TF.crop(padded, i, j, 32, 32) for i in range(9) for j in range(9)]
+        found += any(torch.equal(y, c) or torch.equal(y, TF.hflip(c)) for c in crops)
+    assert found == 200
+    moved = (aug != plain).flatten(1).any(1).float().mean()
+    assert moved > 0.9  # only the centre crop without a flip leaves an image as it was
+    for split in ("val", "test"):
+        assert torch.equal(data.cifar("cifar10", [], 50, classes=range(10), root=tmp_path, split=split)[0],
+                           data.cifar("cifar10", [], 50, classes=range(10), root=tmp_path, split=split,
+                                      augment=True)[0])
+
+
+def test_paper_plan_fits_real_cifar_class_counts(tmp_path, monkeypatch):
+    """SCALE=paper asks no split for more images than the chosen classes have. Real counts:
+    CIFAR-10 5,000 training images a class (the last tenth of the files is val: about 4,500 and
+    500) and 1,000 test; CIFAR-100 500 (450 and 50) and 100."""
+    per_class = {"cifar10": (4500, 500, 1000), "cifar100": (450, 50, 100)}
+
+    def counts(name, root, classes):
+        return dict(zip(("train", "val", "test"), (len(classes) * n for n in per_class[name])))
+
+    for name in per_class:
+        (tmp_path / data.CIFAR[name][0]).mkdir()
+    monkeypatch.setattr(experiments, "cifar_counts", counts)
+    runs, points = experiments.e1("paper", "R", tmp_path)
+    checked = 0
+    for r in runs:
+        dataset = r.argv[r.argv.index("--dataset") + 1] if "--dataset" in r.argv else "t2d"
+        if dataset == "t2d":
+            continue
+        have = counts(dataset, None, data.parse_classes(r.argv[r.argv.index("--classes") + 1]))
+        n = {flag: int(r.argv[r.argv.index(flag) + 1]) for flag in ("--train-samples", "--test-samples",
+                                                                     "--val-samples") if flag in r.argv}
+        assert n["--train-samples"] <= have["train"] and n["--test-samples"] <= have["test"], r.out
+        assert n.get("--val-samples", 0) <= have["val"], r.out
+        checked += 1
+    subset = [p for p in points if p.dataset == "cifar10" and p.value == "subset"]
+    assert checked > 200 and subset  # CIFAR-10's 2-class subset pretrainings are planned, not dropped

@@ -16,6 +16,11 @@ def test_nested_sets_are_distinct_deterministic_and_seeded():
         assert len(names) == 8 == len(set(names)) and set(names) <= set(transforms.REGISTRY)
         assert experiments.nested_transforms(seed) == names
     assert experiments.nested_transforms(0) != experiments.nested_transforms(1)
+    # seeds 0-9 are the original's draws (SPEC E2), further seeds drawn alike
+    assert experiments.nested_transforms(0) == ["grayscale", "sharpen", "hue", "v_flip", "posterize", "noise",
+                                                 "h_flip", "translate"]
+    assert experiments.nested_transforms(9)[0] == "blur" and experiments.nested_transforms(10) != \
+        experiments.nested_transforms(0)
 
 
 def flag(run, name, count=1):

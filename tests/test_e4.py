@@ -107,7 +107,13 @@ def test_plan(scale, pretrainings, probes, invariances):
     assert inv[inv.index("--dataset") + 1] == "cifar10+objects" and inv[inv.index("--data-dir") + 1] == "/c"
     pre = next(r for r in runs if r.out == by["fixed", 0, "C+O&O", "O&O"].needs).argv
     assert pre[pre.index("--epochs") + 1] == ("200" if scale == "paper" else "4")
-    assert pre[pre.index("--label") + 1] == "object"
+    assert pre[pre.index("--label") + 1] == "object" and "--augment" in pre
+    # each seed's 10 objects are a seeded draw: the object tasks' classes and the objects pasted
+    objects = [experiments.e4_objects(seed) for seed in range(seeds)]
+    assert all(len(set(o)) == 10 and set(o) <= set(range(61)) for o in objects) and objects[0] != objects[1]
+    assert pre[pre.index("--classes") + 1] == ",".join(map(str, objects[0]))
+    coc = by["fixed", 0, "C+O&C", "C+O&C"].argv
+    assert coc[coc.index("--pasted") + 1] == ",".join(map(str, objects[0])) and coc[coc.index("--classes") + 1] == "0-9"
 
 
 def test_caption_names_only_resnet18_settings():
