@@ -14,7 +14,7 @@ SCALE ?= small
 JOBS ?= auto
 HAVE_CIFAR10 := $(if $(CIFAR_DIR),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.))
 
-.PHONY: help install test smoke fig1 fig2 fig3 fig4 table-invariance table-irrelevant all figures report \
+.PHONY: help install test smoke fig1 fig2 fig3 fig2-finetune fig4 table-invariance table-irrelevant all figures report \
 	commands bench bench-train clean
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 18
@@ -45,6 +45,10 @@ fig3: install  ## figures/fig3.png: the invariance gap against each factor's spa
 	$(PYTHON) experiments.py fig2 --scale $(SCALE) --jobs $(JOBS)
 	$(PYTHON) plots.py fig3 --scale $(SCALE)
 
+fig2-finetune: install  ## figures/fig2_finetune.png: E1's factors with full fine-tuning on 200 and 2,000 target samples (E1-FT)
+	$(PYTHON) experiments.py fig2-finetune --scale $(SCALE) --jobs $(JOBS)
+	$(PYTHON) plots.py fig2-finetune --scale $(SCALE)
+
 fig4: install  ## figures/fig4.png: nested transformation sets (experiment E2), claims table
 	$(PYTHON) experiments.py fig4 --scale $(SCALE) --jobs $(JOBS)
 	$(PYTHON) plots.py fig4 --scale $(SCALE)
@@ -57,7 +61,7 @@ table-irrelevant: install  ## figures/table_irrelevant.md/.tex/.json: invariance
 	$(PYTHON) experiments.py table-irrelevant --scale $(SCALE) --jobs $(JOBS)
 	$(PYTHON) tables.py table-irrelevant --scale $(SCALE)
 
-all: fig1 fig2 fig3 fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then figures/REPORT.md
+all: fig1 fig2 fig3 fig2-finetune fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then figures/REPORT.md
 	$(if $(HAVE_CIFAR10),,@echo "make all: no CIFAR-10 under CIFAR_DIR, so table-irrelevant is left out (see README)")
 	$(PYTHON) tables.py report --scale $(SCALE)
 
@@ -67,7 +71,7 @@ figures: install  ## re-plot every figure and table from the results present, tr
 report: install  ## figures/REPORT.md: every figure, table and claims check of the results present
 	$(PYTHON) tables.py report --scale $(SCALE)
 
-commands: install  ## one command per run of FIG (fig2, fig4, table-invariance, table-irrelevant; default fig2) at SCALE, pretrainings first
+commands: install  ## one command per run of FIG (fig2, fig2-finetune, fig4, table-invariance, table-irrelevant; default fig2) at SCALE, pretrainings first
 	@$(PYTHON) experiments.py $(or $(FIG),fig2) --scale $(SCALE) --commands
 
 bench: install  ## generator speed against a per-sample torchvision/PIL pipeline

@@ -128,7 +128,7 @@ class Factor(NamedTuple):
     setting: str  # the setting of the default point that its values replace
     values: dict  # scale -> values, in the figure's order
     fixed: dict = {}  # settings that differ from the default point for every value
-    cifar: bool = True  # part of the CIFAR versions too
+    pretraining: bool = True  # varies the pretraining: part of the CIFAR versions and of E1-FT
 
 
 FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is one entry
@@ -142,9 +142,10 @@ FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is
     # SPEC E1: here the pretraining uses the target classes themselves
     "target_samples": Factor("target samples (probe)", "probe_samples",
                              {"small": [50, 200, 500, 1000, 2000], "paper": [50, 200, 500, 2000, 5000]},
-                             fixed={"classes": "same"}, cifar=False),
+                             fixed={"classes": "same"}, pretraining=False),
 }
 KINDS = ("same", "different")
+DATASETS_E1 = ["t2d", *CIFAR]
 
 
 def factor_values(name, scale, dataset="t2d"):
@@ -201,7 +202,7 @@ def e1(scale, root="runs", cifar_dir=None):
     """E1's runs at a scale (each once) and the figure's points: Transforms-2D, plus the CIFAR
     versions found in cifar_dir (half the classes as targets, all factors but target samples)."""
     runs, points = {}, []
-    for dataset in ["t2d", *cifar_datasets(cifar_dir)]:
+    for dataset in [d for d in DATASETS_E1 if d == "t2d" or d in cifar_datasets(cifar_dir)]:
         s = {**E1[scale], **(E1_CIFAR[scale] if dataset != "t2d" else {})}
         folder = f"{root}/{scale}/e1" + ("" if dataset == "t2d" else f"-{dataset}")
         data_args = [] if dataset == "t2d" else ["--dataset", dataset, "--data-dir", str(cifar_dir)]
@@ -213,7 +214,7 @@ def e1(scale, root="runs", cifar_dir=None):
                        "superset": target + other}
             for kind, transforms in zip(KINDS, transform_sets(seed)):
                 for name, factor in FACTORS.items():
-                    if dataset != "t2d" and not factor.cifar:
+                    if dataset != "t2d" and not factor.pretraining:
                         continue
                     for value in factor_values(name, scale, dataset):
                         p = {**default, **factor.fixed, factor.setting: value}
@@ -231,6 +232,51 @@ def e1(scale, root="runs", cifar_dir=None):
                             [transform_sets(seed)[0]], m, seed))
                         points.append(Point(name, value, seed, kind, pre, probe, dataset))
     return list(runs.values()), points
+
+
+# ----------------------------------------------------------------------------------------
+# E1-FT (the appendix): E1's pretrainings on Transforms-2D, the factors that vary the
+# pretraining, each model fully fine-tuned (SPEC 4) on 200 and on 2,000 target samples.
+
+E1_FT = {
+    "small": dict(target_values=[200, 2000], finetune_budget=8000),  # epochs: 8,000 images / samples
+    "paper": dict(target_values=[200, 2000], finetune_epochs=50),
+}
+FT_FACTORS = [name for name, f in FACTORS.items() if f.pretraining]
+
+
+class FTPoint(NamedTuple):
+    factor: str
+    value: object
+    seed: int
+    kind: str
+    target: int  # target samples
+    pretrain: str
+    run: str
+
+
+def e1_ft(scale, root="runs", cifar_dir=None):
+    """E1-FT's runs at a scale (E1's pretrainings, then a fine-tuning per target-sample count) and
+    its points; E1-FT has no CIFAR version here."""
+    s, ft = E1[scale], E1_FT[scale]
+    pretrainings, points = e1(scale, root)
+    runs = {r.out: r for r in pretrainings if r.script == "train"}
+    ft_points = []
+    for p in points:
+        if p.factor not in FT_FACTORS:
+            continue
+        pre = runs[p.pretrain]
+        arch = pre.argv[pre.argv.index("--arch") + 1]
+        target = class_split(p.seed)[0]
+        for n in ft["target_values"]:
+            epochs = ft.get("finetune_epochs") or max(1, round(ft["finetune_budget"] / n))
+            out = f"{root}/{scale}/e1-ft/{Path(p.pretrain).name}-to-target-n{n}"
+            run = probe_run(out, s, p.pretrain, arch, ["--classes", classes_arg(target)],
+                            [transform_sets(p.seed)[0]], n, p.seed)
+            runs.setdefault(out, run._replace(argv=["--mode", "full", "--finetune-epochs", str(epochs), *run.argv],
+                                              cost=run.cost + 3 * ARCH_COST[arch] * n * epochs))
+            ft_points.append(FTPoint(p.factor, p.value, p.seed, p.kind, n, p.pretrain, out))
+    return list(runs.values()), ft_points
 
 
 # ----------------------------------------------------------------------------------------
@@ -434,13 +480,14 @@ def cifar10_missing(cifar_dir):
 
 # ----------------------------------------------------------------------------------------
 
-PLANS = {"fig2": e1, "fig4": e2, "table-invariance": e3, "table-irrelevant": e4}
+PLANS = {"fig2": e1, "fig2-finetune": e1_ft, "fig4": e2, "table-invariance": e3, "table-irrelevant": e4}
 
 
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("figure", choices=list(PLANS),
-                   help="whose runs: fig2 (and fig3) E1, fig4 E2, table-invariance E3, table-irrelevant E4")
+                   help="whose runs: fig2 (and fig3) E1, fig2-finetune E1-FT, fig4 E2, table-invariance E3, "
+                        "table-irrelevant E4")
     p.add_argument("--scale", choices=list(E1), default="small", help="(default: %(default)s)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),

@@ -71,6 +71,21 @@ def write(folder, name, obj):
 
 
 @pytest.fixture
+def fake_e1():
+    def make(root, scale="small", same=0.9, different=0.6, at=None):
+        """results.json for every E1 point: same transfers at `same`, different at `different`,
+        +0.01 per seed for same and +0.005 for different; at = {value: (same, different)}
+        overrides values; pretraining accuracy 0.8."""
+        for p in experiments.e1(scale, str(root))[1]:
+            acc = dict(same=same, different=different)
+            acc.update(zip(("same", "different"), (at or {}).get(p.value, (same, different))))
+            value = acc[p.kind] + (0.01 if p.kind == "same" else 0.005) * p.seed
+            write(p.probe, "results.json", {"records": [{"test_acc": value}]})
+            write(p.pretrain, "results.json", {"test_acc": 0.8})
+    return make
+
+
+@pytest.fixture
 def fake_e2():
     def make(root, drop=None):
         """results.json for every E2 model: probe accuracy 0.95 on j <= k, then 0.1 less per unseen

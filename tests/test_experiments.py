@@ -54,49 +54,57 @@ def test_commands_list_pretrainings_first_longest_first(cli):
     assert staged == lines[48:]
 
 
-def fake_results(root, gap_at=None):
-    """results.json for every E1 point: same transfers at 0.9, different at 0.6 (or above same
-    at the value gap_at), pretraining accuracy 0.8; seeds differ a little."""
-    _, points = experiments.e1("small", str(root))
-    for p in points:
-        acc = 0.9 if p.kind == "same" else (0.95 if p.value == gap_at else 0.6)
-        for folder, result in ((p.probe, {"records": [{"test_acc": acc + 0.01 * p.seed}]}),
-                               (p.pretrain, {"test_acc": 0.8})):
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            (Path(folder) / "results.json").write_text(json.dumps(result))
-
-
-def test_fig2_and_fig3_from_result_files(tmp_path, capsys):
-    fake_results(tmp_path / "runs")
+def test_fig2_and_fig3_from_result_files(tmp_path, fake_e1):
+    fake_e1(tmp_path / "runs")
     out = tmp_path / "figures" / "fig2.png"
     table = plots.fig2("small", out, tmp_path / "runs")
     assert out.exists() and out.with_suffix(".pdf").exists()
     numbers = json.loads(out.with_suffix(".json").read_text())
-    assert list(numbers) == ["class_relationship", "architecture", "pretraining_samples", "target_samples"]
-    rec = numbers["architecture"][0]
-    assert set(rec) == {"dataset", "value", "invariance", "transfer_acc", "transfer_acc_seeds", "pretrain_acc"}
-    assert rec["value"] == "resnet18" and rec["transfer_acc_seeds"] == pytest.approx([0.9, 0.91])
-    assert rec["transfer_acc"] == pytest.approx(0.905)
-    assert table.count("| yes |") == 4 and "0.300" in table
+    assert list(numbers["records"]["t2d"]) == ["class_relationship", "architecture", "pretraining_samples",
+                                               "target_samples"]
+    rec = numbers["records"]["t2d"]["architecture"][0]
+    assert rec["value"] == "resnet18" and rec["invariance"] == "same"
+    assert rec["transfer_acc_by_seed"] == pytest.approx({"0": 0.9, "1": 0.91}) and rec["seeds"] == [0, 1]
+    assert rec["transfer_acc"] == pytest.approx(0.905) and rec["pretrain_acc"] == pytest.approx(0.8)
+    assert "| Transforms-2D | architecture | 0.30" in table and table.count("| no |") == 0
     plots.fig3("small", tmp_path / "figures" / "fig3.png", tmp_path / "runs")
     assert (tmp_path / "figures" / "fig3.pdf").exists()
 
 
-def test_claims_table_says_when_same_does_not_win(tmp_path):
-    fake_results(tmp_path / "runs", gap_at="vgg11")
-    rows = {r["factor"]: r for r in plots.claims(plots.e1_results("small", tmp_path / "runs"))}
-    assert set(rows) == set(experiments.FACTORS)
-    assert not rows["architecture"]["same_beats_different"]
-    assert rows["class_relationship"]["same_beats_different"]
-    assert rows["architecture"]["span_different"] == pytest.approx(0.35)
-
-
 def test_fig2_without_runs_is_one_line(tmp_path, cli):
     res = cli("plots.py", "fig2", "--root", tmp_path)
-    assert res.returncode != 0 and "no E1 results" in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode != 0 and "no E1" in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
-def test_mean_ci():
-    assert plots.mean_ci([0.5]) == (0.5, 0.0)
-    mean, ci = plots.mean_ci([0.4, 0.6])
-    assert mean == pytest.approx(0.5) and ci == pytest.approx(12.71 * 0.1414 / 1.4142, rel=1e-3)
+@pytest.mark.parametrize("scale", ["small", "paper"])
+def test_e1_ft_fine_tunes_e1s_pretrainings(scale):
+    runs, points = experiments.e1_ft(scale, "R")
+    e1_runs = {r.out: r for r in experiments.e1(scale, "R")[0]}
+    pre = [r for r in runs if r.script == "train"]
+    ft = [r for r in runs if r.script == "transfer"]
+    assert all(e1_runs[r.out] == r for r in pre)  # the same pretrainings as fig2: trained once for both
+    assert {p.factor for p in points} == {"class_relationship", "architecture", "pretraining_samples"}
+    assert {p.target for p in points} == {200, 2000} and {r.needs for r in ft} <= {r.out for r in pre}
+    for r in ft:
+        argv = r.argv
+        assert argv[:2] == ["--mode", "full"] and argv[argv.index("--train-samples") + 1] in ("200", "2000")
+        if scale == "paper":  # SPEC 4 and E1-FT: 50 epochs of fine-tuning after the 200-epoch probe
+            assert argv[argv.index("--finetune-epochs") + 1] == "50" and argv[argv.index("--epochs") + 1] == "200"
+    seeds = experiments.E1[scale]["seeds"]
+    assert len(points) == seeds * 2 * 2 * (4 + 5 + 5)
+
+
+def test_fig2_finetune_from_result_files(tmp_path):
+    """Same 0.9 vs different 0.75 with 200 target samples, 0.95 vs 0.93 with 2,000: the gap
+    shrinks."""
+    for p in experiments.e1_ft("small", str(tmp_path))[1]:
+        acc = {200: (0.9, 0.75), 2000: (0.95, 0.93)}[p.target][p.kind != "same"] + 0.01 * p.seed
+        Path(p.run).mkdir(parents=True, exist_ok=True)
+        Path(p.run, "results.json").write_text(json.dumps({"records": [{"test_acc": acc}]}))
+    out = tmp_path / "fig" / "fig2_finetune.png"
+    table = plots.fig2_finetune("small", out, tmp_path)
+    assert out.exists() and json.loads(out.with_suffix(".json").read_text())["records"]["200"]
+    shrinks = [line for line in table.splitlines() if line.startswith("| architecture | 0.150 | 0.020 |")]
+    assert shrinks == ["| architecture | 0.150 | 0.020 | yes |"]
+    assert "| 200 | class relationship | 0.150 ± 0.000 |" in table

@@ -1,0 +1,298 @@
+"""What the results say: E1's, E1-FT's and E2's records read from the run folders, with 95%
+intervals over seeds, and the paper's claims (SPEC 5) checked on them, its numbers beside ours.
+
+    python -c "import claims; print(claims.e1_tables(claims.e1_results('small')))"
+
+plots.py prints these tables under each figure; tables.py puts them in the report. Nothing here
+trains. A claim that does not hold says "no"; one that cannot be computed (missing runs, a NaN)
+says "n/a", never "yes". Same-minus-different gaps are paired by seed: each seed's same and
+different models share the target task, so the interval of their difference is the one that
+answers whether same beats different.
+"""
+import json
+import math
+import sys
+from pathlib import Path
+
+import experiments
+
+T_975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+DATASET_LABELS = {"t2d": "Transforms-2D", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+NAN = float("nan")
+
+
+def mean_ci(values):
+    """Mean and the half-width of its 95% t-interval (0 for a single value)."""
+    n = len(values)
+    if n == 0:
+        return NAN, NAN
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, T_975.get(n - 1, 1.96) * sd / math.sqrt(n)
+
+
+def paired(a, b):
+    """Mean and 95% half-width of the per-seed differences a[s] - b[s] ({seed: value} each)."""
+    return mean_ci([a[s] - b[s] for s in sorted(a.keys() & b.keys())])
+
+
+def yes(holds):
+    """A claim's verdict: yes, no, or n/a when it was computed from a NaN."""
+    return "n/a" if holds is None else "yes" if holds else "no"
+
+
+def verdict(*numbers, holds):
+    return None if any(not math.isfinite(x) for x in numbers) else bool(holds)
+
+
+def read(path, key):
+    return json.loads(Path(path).read_text())[key]
+
+
+def _gather(found, n_planned, what, where, command):
+    if not found:
+        raise ValueError(f"no {what} results under {where}: run `{command}` first")
+    n_found = sum(len(v) for v in found.values())
+    if n_found < n_planned:
+        print(f"{n_planned - n_found} of {n_planned} {what} points have no results yet; using the others",
+              file=sys.stderr)
+
+
+def record(seeds, **series):
+    """A record of per-seed values: for each series its {seed: value}, mean and 95% half-width."""
+    out = {"seeds": sorted(seeds)}
+    for name, by_seed in series.items():
+        out[f"{name}_by_seed"] = dict(sorted(by_seed.items()))
+        out[name], out[f"{name}_ci"] = mean_ci(list(by_seed.values()))
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# E1 (Figures 2 and 3)
+
+E1_PAPER = {  # SPEC E1: the same-minus-different gap and the different models' span, per factor
+    "class_relationship": (0.12, 0.15), "architecture": (0.12, 0.07), "pretraining_samples": (0.15, 0.03)}
+GAP_BEATS_SPAN = ("architecture", "pretraining_samples")  # where the paper's gap exceeds the span
+
+
+def e1_results(scale, root="runs", cifar_dir=None):
+    """{dataset: {factor: [record per (value, kind)]}} from the E1 runs present, in the figure's
+    order: each record's transfer (probe test) and pretraining test accuracy per seed."""
+    _, points = experiments.e1(scale, root, cifar_dir)
+    found = {}
+    for p in points:
+        probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
+        if probe.exists() and pre.exists():
+            found.setdefault((p.dataset, p.factor, p.value, p.kind), {})[p.seed] = (
+                read(probe, "records")[0]["test_acc"], read(pre, "test_acc"))
+    _gather(found, len(points), "E1", f"{root}/{scale}", f"make fig2 SCALE={scale}")
+    out = {}
+    for dataset in experiments.DATASETS_E1:
+        for name in experiments.FACTORS:
+            for value in experiments.factor_values(name, scale, dataset):
+                for kind in experiments.KINDS:
+                    by_seed = found.get((dataset, name, value, kind))
+                    if by_seed:
+                        out.setdefault(dataset, {}).setdefault(name, []).append(dict(
+                            value=value, invariance=kind, **record(by_seed, transfer_acc={
+                                s: a for s, (a, _) in by_seed.items()}, pretrain_acc={
+                                s: b for s, (_, b) in by_seed.items()})))
+    return out
+
+
+def by_value(recs, kind, key="transfer_acc_by_seed"):
+    return {r["value"]: r[key] for r in recs if r["invariance"] == kind}
+
+
+def factor_claims(recs, factor):
+    """The claims about one factor's records: the paired gap at each value and over the factor,
+    the spans, and whether the gap exceeds the different models' span."""
+    same, diff = by_value(recs, "same"), by_value(recs, "different")
+    values = [v for v in same if v in diff]
+    gaps = {v: paired(same[v], diff[v]) for v in values}
+    seeds = sorted(set.intersection(*(set(same[v]) & set(diff[v]) for v in values))) if values else []
+    gap, gap_ci = mean_ci([sum(same[v][s] - diff[v][s] for v in values) / len(values) for s in seeds])
+    means = {kind: [r["transfer_acc"] for r in recs if r["invariance"] == kind] for kind in experiments.KINDS}
+    span = {kind: max(m) - min(m) if m else NAN for kind, m in means.items()}
+    bounds = [g - c for g, c in gaps.values()]
+    lowest = min(bounds) if bounds and all(math.isfinite(b) for b in bounds) else NAN
+    return dict(factor=factor, gap=gap, gap_ci=gap_ci, seeds=len(seeds), gaps={str(v): g for v, g in gaps.items()},
+                lowest_bound=lowest, span_same=span["same"], span_different=span["different"],
+                same_ahead=verdict(gap, *(g for g, _ in gaps.values()), holds=all(g > 0 for g, _ in gaps.values())),
+                interval_above_0=verdict(lowest, holds=lowest > 0),
+                gap_beats_span=verdict(gap, span["different"], holds=gap > span["different"])
+                if factor in GAP_BEATS_SPAN else None, paper=E1_PAPER.get(factor))
+
+
+def cross_claims(factors):
+    """SPEC E1's claims across factors: (claim, ours a, ours b, paper a, paper b, holds)."""
+    def acc(factor, value, kind):
+        r = next((r for r in factors.get(factor, []) if r["value"] == value and r["invariance"] == kind), None)
+        return r["transfer_acc"] if r else NAN
+
+    rows = []
+    if "class_relationship" in factors:
+        a, b = acc("class_relationship", "superset", "different"), acc("class_relationship", "subset", "same")
+        rows.append(("different, superset classes < same, subset classes", a, b, 0.92, 0.95,
+                     verdict(a, b, holds=a < b)))
+    if "pretraining_samples" in factors:
+        values = [r["value"] for r in factors["pretraining_samples"]]
+        a, b = acc("pretraining_samples", max(values), "different"), acc("pretraining_samples", min(values), "same")
+        rows.append((f"different, {max(values):,} pretraining samples < same, {min(values):,}", a, b, 0.84, 0.95,
+                     verdict(a, b, holds=a < b)))
+    if "target_samples" in factors:
+        values = [r["value"] for r in factors["target_samples"]]
+        a, b = acc("target_samples", min(values), "same"), acc("target_samples", max(values), "different")
+        rows.append((f"same, {min(values):,} target samples >= different, {max(values):,} (within 0.05)", a, b,
+                     0.82, 0.82, verdict(a, b, holds=a >= b - 0.05)))
+    a, b = acc("architecture", "resnet18", "same"), acc("architecture", "resnet18", "different")
+    rows.append(("same > different at the default point", a, b, 0.98, 0.85, verdict(a, b, holds=a > b)))
+    return rows
+
+
+def e1_claims(results):
+    """{dataset: (factor claims, cross claims)}."""
+    return {dataset: ([factor_claims(recs, f) for f, recs in factors.items()], cross_claims(factors))
+            for dataset, factors in results.items()}
+
+
+def _pm(x, ci):
+    return f"{x:.3f} ± {ci:.3f}" if math.isfinite(x) else "n/a"
+
+
+def e1_tables(results):
+    """The claims of E1 as two Markdown tables: per factor, and across factors."""
+    claims = e1_claims(results)
+    lines = ["| dataset | factor | gap same - different (95% CI, paired) | same ahead at every value | "
+             "paired interval above 0 at every value | span same | span different | gap > span different | "
+             "paper: gap / span different |", "|---|---|---:|---|---|---:|---:|---|---|"]
+    for dataset, (rows, _) in claims.items():
+        for r in rows:
+            paper = f"{r['paper'][0]:.2f} / {r['paper'][1]:.2f}" if r["paper"] else "-"
+            beats = "-" if r["factor"] not in GAP_BEATS_SPAN else yes(r["gap_beats_span"])
+            lines.append(f"| {DATASET_LABELS[dataset]} | {experiments.FACTORS[r['factor']].label} | "
+                         f"{_pm(r['gap'], r['gap_ci'])} | {yes(r['same_ahead'])} | {yes(r['interval_above_0'])} | "
+                         f"{r['span_same']:.3f} | {r['span_different']:.3f} | {beats} | {paper} |")
+    lines += ["", "| dataset | claim | ours | paper | holds |", "|---|---|---:|---:|---|"]
+    for dataset, (_, cross) in claims.items():
+        for claim, a, b, pa, pb, holds in cross:
+            lines.append(f"| {DATASET_LABELS[dataset]} | {claim} | {a:.3f} vs {b:.3f} | {pa:.2f} vs {pb:.2f} | "
+                         f"{yes(holds)} |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# E1-FT (the appendix): full fine-tuning on 200 and 2,000 target samples
+
+FT_PAPER = {200: {"class_relationship": 0.14, "architecture": 0.15, "pretraining_samples": 0.14},
+            2000: {"class_relationship": 0.04, "architecture": 0.03, "pretraining_samples": 0.04}}
+
+
+def ft_results(scale, root="runs"):
+    """{target samples: {factor: [record per (value, kind)]}} from the E1-FT runs present."""
+    _, points = experiments.e1_ft(scale, root)
+    found = {}
+    for p in points:
+        path = Path(p.run) / "results.json"
+        if path.exists():
+            found.setdefault((p.target, p.factor, p.value, p.kind), {})[p.seed] = read(path, "records")[0]["test_acc"]
+    _gather(found, len(points), "E1-FT", f"{root}/{scale}", f"make fig2-finetune SCALE={scale}")
+    out = {}
+    for n in experiments.E1_FT[scale]["target_values"]:
+        for name in experiments.FT_FACTORS:
+            for value in experiments.factor_values(name, scale):
+                for kind in experiments.KINDS:
+                    if (n, name, value, kind) in found:
+                        out.setdefault(n, {}).setdefault(name, []).append(dict(
+                            value=value, invariance=kind, **record(found[n, name, value, kind],
+                                                                   transfer_acc=found[n, name, value, kind])))
+    return out
+
+
+def ft_tables(results):
+    """Per factor and target-sample count: the paired gap and whether same stays ahead; per
+    factor: whether the gap shrinks as the target data grows (SPEC E1-FT)."""
+    claims = {n: {f: factor_claims(recs, f) for f, recs in factors.items()} for n, factors in results.items()}
+    lines = ["| target samples | factor | gap same - different (95% CI, paired) | same ahead at every value | "
+             "paired interval above 0 at every value | paper gap |", "|---:|---|---:|---|---|---:|"]
+    for n, rows in claims.items():
+        for f, r in rows.items():
+            paper = FT_PAPER.get(n, {}).get(f)
+            lines.append(f"| {n:,} | {experiments.FACTORS[f].label} | {_pm(r['gap'], r['gap_ci'])} | "
+                         f"{yes(r['same_ahead'])} | {yes(r['interval_above_0'])} | "
+                         f"{'-' if paper is None else f'{paper:.2f}'} |")
+    few, many = min(claims), max(claims)
+    lines += ["", f"| factor | gap at {few:,} | gap at {many:,} | the gap shrinks as target data grows |",
+              "|---|---:|---:|---|"]
+    for f in claims[few]:
+        a, b = claims[few][f]["gap"], claims[many].get(f, {}).get("gap", NAN)
+        lines.append(f"| {experiments.FACTORS[f].label} | {a:.3f} | {b:.3f} | {yes(verdict(a, b, holds=a > b))} |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# E2 (Figure 4)
+
+E2_PAPER = {"resnet18": (0.28, 0.98), "vit": (0.20, None)}  # SPEC E2: k = 1 and k = 8 probed on t_8
+
+
+def e2_results(scale, root="runs"):
+    """{arch: [record per (k, j)]} from the E2 runs present: probe test accuracy on t_j of the
+    model pretrained on t_k per seed, and the pretraining's test accuracy (on t_k)."""
+    _, points = experiments.e2(scale, root)
+    found, pre = {}, {}
+    for p in points:
+        probe, pre_path = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
+        if probe.exists() and pre_path.exists():
+            pre[p.arch, p.k, p.seed] = read(pre_path, "test_acc")
+            for j, rec in enumerate(read(probe, "records"), 1):
+                found.setdefault((p.arch, p.k, j), {})[p.seed] = rec["test_acc"]
+    _gather({k: v for k, v in found.items() if k[2] == 1}, len(points), "E2", f"{root}/{scale}",
+            f"make fig4 SCALE={scale}")
+    out = {}
+    for arch in experiments.E2_ARCHS:
+        for k in range(1, experiments.E2_DEPTH + 1):
+            for j in range(1, experiments.E2_DEPTH + 1):
+                if (arch, k, j) in found:
+                    by_seed = found[arch, k, j]
+                    out.setdefault(arch, []).append(dict(k=k, j=j, **record(
+                        by_seed, test_acc=by_seed, pretrain_acc={s: pre[arch, k, s] for s in by_seed})))
+    return out
+
+
+def e2_claims(results):
+    """Per architecture (SPEC E2: about 1.0 whenever j <= k, falling with every unseen
+    transformation; k = 8 far above k = 1 on t_8): mean accuracy on j <= k and on j > k, for how
+    many k < 8 the accuracy on t_8 is below that on t_k, and k = 8 against k = 1 on t_8, paired."""
+    rows, last = [], experiments.E2_DEPTH
+    for arch, recs in results.items():
+        acc = {(r["k"], r["j"]): r for r in recs}
+        seen = [r["test_acc"] for r in recs if r["j"] <= r["k"]]
+        unseen = [r["test_acc"] for r in recs if r["j"] > r["k"]]
+        ks = [k for k in range(1, last) if (k, k) in acc and (k, last) in acc]
+        a, b = acc.get((last, last)), acc.get((1, last))
+        diff, diff_ci = paired(a["test_acc_by_seed"], b["test_acc_by_seed"]) if a and b else (NAN, NAN)
+        seen_m, unseen_m = (sum(x) / len(x) if x else NAN for x in (seen, unseen))
+        rows.append(dict(arch=arch, seen=seen_m, unseen=unseen_m, falls=sum(acc[k, last]["test_acc"] <
+                                                                            acc[k, k]["test_acc"] for k in ks),
+                         of=len(ks), first_on_last=b["test_acc"] if b else NAN,
+                         last_on_last=a["test_acc"] if a else NAN, gain=diff, gain_ci=diff_ci,
+                         seen_above=verdict(seen_m, unseen_m, holds=seen_m >= 1.5 * unseen_m),
+                         gain_holds=verdict(diff, holds=diff >= 0.2), paper=E2_PAPER.get(arch)))
+    return rows
+
+
+def e2_table(rows):
+    last = experiments.E2_DEPTH
+    lines = [f"| architecture | mean acc, j <= k | mean acc, j > k | j <= k at least 1.5 x j > k | "
+             f"acc(k, j={last}) < acc(k, j=k) | k=1 on t_{last} | k={last} on t_{last} | "
+             f"k={last} - k=1 on t_{last} (95% CI, paired) | at least 0.2 | paper: k=1 / k={last} on t_{last} |",
+             "|---|---:|---:|---|---|---:|---:|---:|---|---|"]
+    for r in rows:
+        paper = " / ".join("-" if x is None else f"{x:.2f}" for x in r["paper"]) if r["paper"] else "-"
+        lines.append(f"| {r['arch']} | {r['seen']:.3f} | {r['unseen']:.3f} | {yes(r['seen_above'])} | "
+                     f"{r['falls']} of {r['of']} k | {r['first_on_last']:.3f} | {r['last_on_last']:.3f} | "
+                     f"{_pm(r['gain'], r['gain_ci'])} | {yes(r['gain_holds'])} | {paper} |")
+    return "\n".join(lines)
