@@ -14,7 +14,7 @@ SCALE ?= small
 JOBS ?= auto
 HAVE_CIFAR10 := $(if $(CIFAR_DIR),$(wildcard $(CIFAR_DIR)/cifar-10-batches-py/.))
 
-.PHONY: help install test smoke fig1 fig2 fig3 fig2-finetune fig4 table-invariance table-irrelevant all figures report \
+.PHONY: help install test smoke fig1 fig2 fig3 fig2-finetune fig4 table-invariance table-irrelevant paper-check all figures report \
 	commands bench bench-train clean
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' Makefile | sed 's/:.*## /\t/' | expand -t 18
@@ -60,6 +60,10 @@ table-invariance: install  ## figures/table_invariance.md: invariance transfer a
 table-irrelevant: install  ## figures/table_irrelevant.md/.tex/.json: invariance can hurt (E4; needs CIFAR_DIR)
 	$(PYTHON) experiments.py table-irrelevant --scale $(SCALE) --jobs $(JOBS)
 	$(PYTHON) tables.py table-irrelevant --scale $(SCALE)
+
+paper-check: install  ## figures/paper_check.md: the paper-scale headline runs (E1, E2, E3 seed 0) beside the paper's numbers; needs a GPU
+	$(PYTHON) experiments.py paper-check --jobs $(JOBS)
+	$(PYTHON) tables.py paper-check
 
 all: fig1 fig2 fig3 fig2-finetune fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then figures/REPORT.md
 	$(if $(HAVE_CIFAR10),,@echo "make all: no CIFAR-10 under CIFAR_DIR, so table-irrelevant is left out (see README)")

@@ -1,15 +1,16 @@
 """Speed benchmarks, as ratios against a baseline measured in the same run.
 
     python bench.py data [--device cuda] [--json PATH]    # `make bench`: about 2 min on 2 CPU cores
-    python bench.py train [--arch resnet18|all] [--device cuda] [--compile] [--json PATH]
+    python bench.py train [--arch resnet18|all] [--device cuda] [--compile-mode MODE] [--json PATH]
 
 `data` times data.generate against what the original code does, one sample at a time in one
 process (a PIL RGBA object canvas -> torchvision transforms with the same parameter ranges ->
 Image.alpha_composite onto a PIL background -> a uint8 tensor), for each of the 18
 transformations and for translate,invert,pixelate, and prints images/s of both and the ratio.
-The baseline always runs on the CPU. `train` times pretraining steps of train.run_epoch as
+The baseline always runs on the CPU. `train` times pretraining steps of train.Trainer as
 train.py runs them (bf16 autocast, channels_last and fused Adam on CUDA) against a plain fp32
-eager loop over the same model, optionally torch.compile, plus the feature-extraction rate and
+eager loop over the same model, replayed as a CUDA graph (CUDA only) and, optionally,
+torch.compile'd, plus the feature-extraction rate and
 the time of a 200-epoch linear probe on 50,000 cached 512-d features. The README has the
 numbers measured on a 2-core CPU and on one H100.
 """
@@ -190,7 +191,7 @@ def bench_data(device, n, baseline_n, batch_size, repeats=3):
 
 
 # ----------------------------------------------------------------------------------------
-# Training: train.run_epoch as train.py runs it, against a plain fp32 eager loop.
+# Training: train.Trainer as train.py runs it, against a plain fp32 eager loop.
 
 
 def _timed(fn, device):
@@ -203,19 +204,18 @@ def _timed(fn, device):
     return time.perf_counter() - t0
 
 
-def train_rate(arch, device, batch_size, steps, amp, compile_=False, fused=False):
-    """Pretraining images/s of train.run_epoch over random uint8 images (after 3 warm-up steps,
-    and a whole warm-up epoch under torch.compile)."""
+def train_rate(arch, device, batch_size, steps, amp, compile_mode=None, fused=False, cuda_graph=False):
+    """Pretraining images/s of train.Trainer over random uint8 images, after a warm-up epoch (its
+    cudnn choices, compilation and graph capture are not timed)."""
     model = models.to_device(models.build(arch, 30), device, amp)
-    net = torch.compile(model) if compile_ else model
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
+    net = torch.compile(model, mode=compile_mode) if compile_mode else model
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused, capturable=cuda_graph)
     images = torch.randint(0, 256, (steps * batch_size, 3, 32, 32), dtype=torch.uint8, device=device)
     labels = torch.randint(0, 30, (len(images),), device=device)
+    trainer = train.Trainer(net, opt, None, images, labels, batch_size, amp, cuda_graph)
     g = torch.Generator().manual_seed(0)
-    warm = len(images) if compile_ else 3 * batch_size
-    train.run_epoch(net, opt, None, images[:warm], labels[:warm], batch_size, g, amp)
-    return len(images) / _timed(lambda: train.run_epoch(net, opt, None, images, labels, batch_size, g, amp),
-                                device)
+    trainer.epoch(g)
+    return len(images) / _timed(lambda: trainer.epoch(g), device)
 
 
 def feature_rate(arch, device, batch_size, n):
@@ -227,20 +227,24 @@ def feature_rate(arch, device, batch_size, n):
     return n / _timed(lambda: models.extract_features(model, images, amp=amp), device)
 
 
-def bench_train(archs, device, batch_size, steps, compile_, probe_epochs):
+def bench_train(archs, device, batch_size, steps, compile_mode, probe_epochs):
+    """Per architecture: images/s of a plain fp32 eager step, of train.py's step (bf16 and
+    channels_last on CUDA), of it replayed as a CUDA graph (train.py --cuda-graph, CUDA only) and
+    compiled (--compile-mode), and of feature extraction."""
     cuda = device.type == "cuda"
-    records = []
-    print(f"{'arch':<12} {'fp32 eager':>11} {'ours':>9} {'ratio':>6} {'compiled':>9} {'features':>10}  "
-          "(images/s)", flush=True)
+    nan, records = float("nan"), []
+    print(f"{'arch':<12} {'fp32 eager':>11} {'ours':>9} {'ratio':>6} {'graphed':>9} {'compiled':>9} "
+          f"{'features':>10}  (images/s)", flush=True)
     for arch in archs:
         base = train_rate(arch, device, batch_size, steps, amp=False)
         ours = train_rate(arch, device, batch_size, steps, amp=cuda, fused=cuda)
-        compiled = train_rate(arch, device, batch_size, steps, amp=cuda, fused=cuda, compile_=True) \
-            if compile_ else float("nan")
+        graphed = train_rate(arch, device, batch_size, steps, amp=cuda, fused=cuda, cuda_graph=True) if cuda else nan
+        compiled = train_rate(arch, device, batch_size, steps, amp=cuda, fused=cuda, compile_mode=compile_mode) \
+            if compile_mode else nan
         feats = feature_rate(arch, device, batch_size, 4 * steps * batch_size)
-        records.append(dict(arch=arch, fp32_eager_per_s=base, ours_per_s=ours, compiled_per_s=compiled,
-                            features_per_s=feats))
-        print(f"{arch:<12} {base:>11,.0f} {ours:>9,.0f} {ours / base:>5.1f}x {compiled:>9,.0f} "
+        records.append(dict(arch=arch, fp32_eager_per_s=base, ours_per_s=ours, graphed_per_s=graphed,
+                            compiled_per_s=compiled, features_per_s=feats))
+        print(f"{arch:<12} {base:>11,.0f} {ours:>9,.0f} {ours / base:>5.1f}x {graphed:>9,.0f} {compiled:>9,.0f} "
               f"{feats:>10,.0f}", flush=True)
     features = torch.randn(50_000, 512, device=device)
     labels = torch.randint(0, 30, (50_000,), device=device)
@@ -283,7 +287,8 @@ def get_args_parser():
     t.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s, the protocol's)")
     t.add_argument("--steps", type=int, default=None,
                    help="timed training steps per row (default: 50 on cuda, 3 on cpu)")
-    t.add_argument("--compile", action="store_true", help="also time torch.compile (slow to start)")
+    t.add_argument("--compile-mode", default=None, choices=["default", "reduce-overhead", "max-autotune"],
+                   help="also time torch.compile in this mode (slow to start) (default: not timed)")
     t.add_argument("--probe-epochs", type=int, default=200, help="(default: %(default)s)")
     t.add_argument("--json", default=None, help="also write the rows to this JSON file (default: none)")
     return p
@@ -301,7 +306,7 @@ def main(args):
         name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
         print(f"device {name}, torch {torch.__version__}; batch {args.batch_size}, "
               f"{steps} timed steps per row")
-        records = bench_train(archs, torch.device(args.device), args.batch_size, steps, args.compile,
+        records = bench_train(archs, torch.device(args.device), args.batch_size, steps, args.compile_mode,
                               args.probe_epochs)
         if args.json:
             write_json(records, args.json)

@@ -296,3 +296,54 @@ def e2_table(rows):
                      f"{r['falls']} of {r['of']} k | {r['first_on_last']:.3f} | {r['last_on_last']:.3f} | "
                      f"{_pm(r['gain'], r['gain_ci'])} | {yes(r['gain_holds'])} | {paper} |")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# make paper-check: the headline numbers of the paper-scale runs, beside the paper's
+
+
+def check_rows(scale="paper", root="runs"):
+    """(claim, ours, paper, holds) for the runs of experiments.paper_check; holds is None for a
+    number shown beside the paper's without a claim on it."""
+    _, points = experiments.paper_check(scale, root)
+
+    def probe(path, j=1):
+        path = Path(path) / "results.json"
+        return read(path, "records")[j - 1]["test_acc"] if path.exists() else NAN
+
+    def invariance(path):
+        path = Path(path) / "invariance.json"
+        records = read(path, "records") if path.exists() else []
+        return next((r["l2"] for r in records if (r["distribution"], r["transforms"]) ==
+                     ("train", experiments.CHECK_E3)), NAN)
+
+    e1 = {p.kind: probe(p.probe) for p in points.e1}
+    last = experiments.E2_DEPTH
+    e2 = {(p.k, j): probe(p.probe, j) for p in points.e2 for j in (1, last)}
+    e3 = {m.trained: invariance(m.measure) for m in points.e3}
+    same, diff, gain = e1.get("same", NAN), e1.get("different", NAN), e2.get((last, last), NAN) - e2.get((1, last), NAN)
+    t = experiments.CHECK_E3
+    return [
+        ("E1 default point, same: transfer accuracy", same, 0.98, None),
+        ("E1 default point, different: transfer accuracy", diff, 0.85, None),
+        ("E1: same far above different (by 0.05 or more)", same - diff, 0.13,
+         verdict(same, diff, holds=same - diff >= 0.05)),
+        ("E2 resnet18, k=1 on t_1", e2.get((1, 1), NAN), 1.0, None),
+        (f"E2 resnet18, k={last} on t_1", e2.get((last, 1), NAN), 1.0, None),
+        (f"E2 resnet18, k=1 on t_{last}", e2.get((1, last), NAN), 0.28, None),
+        (f"E2 resnet18, k={last} on t_{last}", e2.get((last, last), NAN), 0.98, None),
+        (f"E2: k={last} far above k=1 on t_{last} (by 0.2 or more)", gain, 0.70, verdict(gain, holds=gain >= 0.2)),
+        (f"E3: invariance to {t} of the model trained on {t} (lower = more invariant)", e3.get(t, NAN), 0.12, None),
+        (f"E3: invariance to {t} of the model trained on none", e3.get("none", NAN), 0.39, None),
+        (f"E3: trained on {t} minus trained on none, invariance to {t} (below 0: training made it invariant)",
+         e3.get(t, NAN) - e3.get("none", NAN), 0.12 - 0.39, verdict(e3.get(t, NAN), e3.get("none", NAN),
+                                                                  holds=e3.get(t, NAN) < e3.get("none", NAN))),
+    ]
+
+
+def check_table(rows):
+    lines = ["| check | ours | paper | ours - paper | holds |", "|---|---:|---:|---:|---|"]
+    for claim, ours, paper, holds in rows:
+        verdict_text = "-" if holds is None and math.isfinite(ours) else yes(holds)  # "-": no claim, a number
+        lines.append(f"| {claim} | {ours:.3f} | {paper:.2f} | {ours - paper:+.3f} | {verdict_text} |")
+    return "\n".join(lines)

@@ -11,89 +11,22 @@ them. Each experiment below is one section: its settings per scale beside its pl
 SPEC exactly; `small` is the same design reduced to fit a 2-core CPU (README, "Scales").
 """
 import argparse
+import json
 import os
-import random
-import shlex
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
+import runner
 from data import CIFAR, cifar_counts
-from transforms import CATEGORIES, TRANSFORMS
-
-N_OBJECTS = 61
-
-
-class Run(NamedTuple):
-    out: str  # the run folder
-    script: str  # train, transfer or invariance
-    argv: list  # its arguments
-    needs: str = ""  # the folder of the pretraining whose checkpoint it reads
-    result: str = "results.json"  # the file it writes last
-    cost: float = 1.0  # a rough size, to start the longest runs first
-
-
-def command(run, python="python"):
-    return " ".join([python, f"{run.script}.py"] + [shlex.quote(a) for a in run.argv])
-
-
-# the CPU time of a training step at SCALE=small's widths relative to resnet18's (README, "Speed")
-ARCH_COST = {"resnet18": 1.0, "resnet50": 3.5, "densenet121": 3.6, "vgg11": 0.5, "vit": 3.6}
-
-
-def pretrain_run(out, s, arch, data_args, samples, seed):
-    """A train.py run at settings s, whose s["arch"][arch] overrides the rest: epochs, or as many
-    as make s["image_budget"] images (at least 1)."""
-    o = {**s, **s.get("arch", {}).get(arch, {})}
-    epochs = o.get("epochs") or max(1, round(o["image_budget"] / samples))
-    argv = [*data_args, "--arch", arch, "--train-samples", str(samples), "--val-samples", str(s["val_samples"]),
-            "--test-samples", str(s["test_samples"]), "--width", str(o["width"]), "--epochs", str(epochs),
-            "--batch-size", str(o["batch_size"]), *(["--lr", str(o["lr"])] if "lr" in o else []),
-            "--seed", str(seed), "--out", out]
-    return Run(out, "train", argv, cost=ARCH_COST[arch] * samples * epochs)
-
-
-def probe_run(out, s, pre, arch, data_args, sets, samples, seed):
-    """A transfer.py linear probe of pre's checkpoint on each transformation set in `sets`."""
-    argv = ["--checkpoint", f"{pre}/checkpoint.pt", *data_args, "--transforms", *sets, "--train-samples",
-            str(samples), "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
-            *(["--batch-size", str(s["probe_batch_size"])] if "probe_batch_size" in s else []),
-            "--seed", str(seed), "--out", out]
-    return Run(out, "transfer", argv, needs=pre, cost=ARCH_COST[arch] * len(sets) * samples / 3)
-
-
-def _overrides(s, key, fmt):
-    found = [f"{arch} {format(o[key], fmt)}" for arch, o in s.get("arch", {}).items() if key in o]
-    return f" ({', '.join(found)})" if found else ""
-
-
-def caption(scale, s):
-    """What a scale reduces, for figure captions; s: the experiment's settings at that scale."""
-    if scale == "paper":
-        return f"paper scale: {s['seeds']} seeds"
-    text = (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{_overrides(s, 'width', 'g')}, "
-            f"{s['train_samples']:,} pretraining samples, {s['image_budget']:,} images per pretraining"
-            f"{_overrides(s, 'image_budget', ',')} at batch {s['batch_size']}")
-    if "probe_samples" in s:
-        text += f", probes on {s['probe_samples']:,} samples"
-    if "invariance_samples" in s:
-        text += f", invariance on {s['invariance_samples']:,} pairs"
-    return text
+from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
+from runner import ARCH_COST, Run, command, pretrain_run, probe_run
+from transforms import TRANSFORMS
 
 
 def classes_arg(ids):
     return ",".join(map(str, ids))
-
-
-def class_split(seed, dataset="t2d"):
-    """A seeded permutation of the classes: 30 target and 30 other objects for Transforms-2D,
-    half and half of CIFAR's classes."""
-    if dataset == "t2d":
-        perm = random.Random(f"classes-{seed}").sample(range(N_OBJECTS), 60)
-    else:
-        perm = random.Random(f"{dataset}-classes-{seed}").sample(range(CIFAR[dataset][4]), CIFAR[dataset][4])
-    half = len(perm) // 2
-    return perm[:half], perm[half:]
 
 
 def cifar_datasets(cifar_dir):
@@ -153,30 +86,6 @@ def factor_values(name, scale, dataset="t2d"):
     cifar = E1_CIFAR[scale].get("values", {}) if dataset != "t2d" else {}
     return cifar.get(name, FACTORS[name].values[scale])
 
-# SPEC E1: the original's draws for seeds 0-9, (T_same, T_diff)
-E1_SETS = {
-    0: ("translate,invert,pixelate", "rotate,posterize,erasing"),
-    1: ("translate,invert,pixelate", "scale,hue,elastic"),
-    2: ("scale,brightness,contrast", "translate,posterize,noise"),
-    3: ("h_flip,invert,blur", "v_flip,hue,pixelate"),
-    4: ("v_flip,invert,contrast", "h_flip,hue,blur"),
-    5: ("v_flip,invert,elastic", "shear,brightness,pixelate"),
-    6: ("h_flip,posterize,noise", "translate,hue,erasing"),
-    7: ("h_flip,grayscale,erasing", "shear,sharpen,noise"),
-    8: ("translate,posterize,pixelate", "shear,sharpen,noise"),
-    9: ("translate,invert,elastic", "scale,sharpen,contrast"),
-}
-
-
-def transform_sets(seed):
-    """(T_same, T_diff) of a seed: the original's draws for seeds 0-9, further seeds drawn the
-    same way (two distinct transformations per category, the first of each to T_same)."""
-    if seed in E1_SETS:
-        return E1_SETS[seed]
-    rng = random.Random(seed)
-    pairs = [rng.sample(names, 2) for names in CATEGORIES.values()]
-    return ",".join(p[0] for p in pairs), ",".join(p[1] for p in pairs)
-
 
 class Point(NamedTuple):
     """One (factor, value, seed, kind) point of Figure 2 and the runs behind it."""
@@ -210,7 +119,7 @@ def e1(scale, root="runs", cifar_dir=None):
                        probe_samples=s["probe_samples"])
         for seed in range(s["seeds"]):
             target, other = class_split(seed, dataset)
-            classes = {"subset": target[:max(1, round(len(target) / 3))], "disjoint": other, "same": target,
+            classes = {"subset": target[:max(2, round(len(target) / 3))], "disjoint": other, "same": target,
                        "superset": target + other}
             for kind, transforms in zip(KINDS, transform_sets(seed)):
                 for name, factor in FACTORS.items():
@@ -293,30 +202,6 @@ E2 = {
     "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # SPEC E2
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
-E2_DEPTH = 8  # transformations in the longest set
-
-
-# SPEC E2: the original's ordered draws for seeds 0-9
-E2_ORDERS = {
-    0: "grayscale,sharpen,hue,v_flip,posterize,noise,h_flip,translate",
-    1: "brightness,sharpen,noise,pixelate,scale,rotate,h_flip,erasing",
-    2: "sharpen,brightness,contrast,translate,blur,noise,shear,h_flip",
-    3: "hue,grayscale,brightness,shear,invert,erasing,sharpen,posterize",
-    4: "translate,hue,erasing,v_flip,h_flip,shear,rotate,noise",
-    5: "v_flip,blur,erasing,pixelate,posterize,noise,sharpen,brightness",
-    6: "noise,scale,brightness,hue,h_flip,elastic,pixelate,rotate",
-    7: "posterize,v_flip,scale,contrast,erasing,brightness,sharpen,pixelate",
-    8: "pixelate,rotate,erasing,hue,translate,shear,v_flip,invert",
-    9: "blur,noise,v_flip,elastic,pixelate,hue,grayscale,h_flip",
-}
-
-
-def nested_transforms(seed):
-    """E2's ordered draw of a seed: 8 distinct transformations, t_k the first k of them; the
-    original's for seeds 0-9, further seeds drawn the same way."""
-    if seed in E2_ORDERS:
-        return E2_ORDERS[seed].split(",")
-    return random.Random(f"e2-{seed}").sample(TRANSFORMS, E2_DEPTH)
 
 
 class NestedPoint(NamedTuple):
@@ -422,11 +307,6 @@ class Cell(NamedTuple):
     run: Run
 
 
-def e4_objects(seed):
-    """The 10 objects of a seed's E4 tasks, a seeded draw as the original's."""
-    return random.Random(f"e4-objects-{seed}").sample(range(N_OBJECTS), 10)
-
-
 def e4_task(task, placement, objects, cifar_dir):
     """(folder name, data flags) of a task; C&C does not depend on the placement. The CIFAR part
     is randomly cropped and flipped in training, as in the original."""
@@ -468,27 +348,44 @@ def e4(scale, root="runs", cifar_dir=None):
     return list(runs.values()), cells
 
 
-def cifar10_missing(cifar_dir):
-    """None if cifar_dir holds CIFAR-10 as torchvision's download writes it, else one line
-    saying how to get it."""
-    if "cifar10" in cifar_datasets(cifar_dir):
-        return None
-    return (f"table-irrelevant needs CIFAR-10, not found under CIFAR_DIR={cifar_dir or ''!r}: run "
-            "python -c \"import torchvision as tv; tv.datasets.CIFAR10('cifar', download=True)\" "
-            "and set CIFAR_DIR=$PWD/cifar (see README)")
-
-
 # ----------------------------------------------------------------------------------------
+# paper-check: the few paper-scale runs behind the headline numbers, from the paper-scale plans
+# themselves (the same folders, so `make fig2 SCALE=paper` does not train them again)
 
-PLANS = {"fig2": e1, "fig2-finetune": e1_ft, "fig4": e2, "table-invariance": e3, "table-irrelevant": e4}
+CHECK_E3 = "rotate"  # E3's model trained on it, against the one trained on nothing
+
+
+class CheckPoints(NamedTuple):
+    e1: list  # E1 points of seed 0's default point: same and different
+    e2: list  # E2 points of seed 0, resnet18, k = 1 and k = 8
+    e3: list  # E3 models of seed 0 trained on objects: none and CHECK_E3
+
+
+def paper_check(scale="paper", root="runs", cifar_dir=None):
+    """The runs of `make paper-check` and their points."""
+    e1_runs, e1_points = e1(scale, root)
+    e2_runs, e2_points = e2(scale, root)
+    e3_runs, e3_models = e3(scale, root)
+    points = CheckPoints(
+        [p for p in e1_points if (p.factor, p.value, p.seed) == ("architecture", "resnet18", 0)],
+        [p for p in e2_points if p.seed == 0 and p.arch == "resnet18" and p.k in (1, E2_DEPTH)],
+        [m for m in e3_models if m.seed == 0 and m.kind == "objects" and m.trained in ("none", CHECK_E3)])
+    wanted = {f for p in points.e1 + points.e2 for f in (p.pretrain, p.probe)} | \
+        {f for m in points.e3 for f in (m.pretrain, m.measure)}
+    return [r for r in e1_runs + e2_runs + e3_runs if r.out in wanted], points
+
+
+PLANS = {"fig2": e1, "fig2-finetune": e1_ft, "fig4": e2, "table-invariance": e3, "table-irrelevant": e4,
+         "paper-check": paper_check}
 
 
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("figure", choices=list(PLANS),
                    help="whose runs: fig2 (and fig3) E1, fig2-finetune E1-FT, fig4 E2, table-invariance E3, "
-                        "table-irrelevant E4")
-    p.add_argument("--scale", choices=list(E1), default="small", help="(default: %(default)s)")
+                        "table-irrelevant E4, paper-check the paper-scale headline runs")
+    p.add_argument("--scale", choices=list(E1), default=None,
+                   help="small or paper (default: small; paper for paper-check)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                    help="folder with cifar-10-batches-py/ and/or cifar-100-python/: adds E1's CIFAR versions and "
@@ -502,12 +399,16 @@ def get_args_parser():
                    help="print one command per run instead of running them, longest first, pretrainings first")
     p.add_argument("--stage", choices=["pretrain", "probe"], default=None,
                    help="with --commands: only this stage, probe including invariance (default: both)")
+    p.add_argument("--allow-cpu", action="store_true", help="paper-check: run even without a GPU")
     return p
 
 
 def main(args):
-    if args.figure == "table-irrelevant" and (missing := cifar10_missing(args.cifar_dir)):
-        sys.exit(f"experiments.py: {missing}")
+    args.scale = args.scale or ("paper" if args.figure == "paper-check" else "small")
+    if args.figure == "table-irrelevant" and "cifar10" not in cifar_datasets(args.cifar_dir):
+        sys.exit(f"experiments.py: table-irrelevant needs CIFAR-10, not found under CIFAR_DIR="
+                 f"{args.cifar_dir or ''!r}: run python -c \"import torchvision as tv; tv.datasets.CIFAR10('cifar', "
+                 "download=True)\" and set CIFAR_DIR=$PWD/cifar (see README)")
     if args.figure in ("fig2", "table-invariance") and not cifar_datasets(args.cifar_dir):
         where = f"no CIFAR under {args.cifar_dir!r}" if args.cifar_dir else "CIFAR_DIR is not set"
         print(f"experiments.py: {where} (see README): the CIFAR parts are skipped", file=sys.stderr)
@@ -518,9 +419,15 @@ def main(args):
             if args.stage is None or bool(r.needs) == (args.stage == "probe"):
                 print(command(r))
         return
-    import runner  # torch and the scripts: only when runs are made
-
+    if args.figure == "paper-check" and not (args.allow_cpu or runner.has_gpu(args.device)):
+        sys.exit("experiments.py: paper-check trains at the paper's scale and needs a GPU (--allow-cpu to try anyway)")
+    start = time.time()
     failed = runner.run(runs, args.jobs, args.device, name=f"{args.figure} ({args.scale})")
+    sweep = Path(args.root, args.scale, f"{args.figure}.sweep.json")  # what made these runs, and how long it took
+    sweep.parent.mkdir(parents=True, exist_ok=True)
+    sweep.write_text(json.dumps({"figure": args.figure, "scale": args.scale, "seconds": round(time.time() - start, 1),
+                                 "device": runner.device_name(args.device), "jobs": args.jobs,
+                                 "runs": len(runs), "failed": failed}, indent=2) + "\n")
     if failed:
         sys.exit(f"experiments.py: {len(failed)} runs failed: {', '.join(failed)} (each has a .log beside it)")
 

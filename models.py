@@ -166,8 +166,9 @@ def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
 # How a backbone runs: one layout, input scaling and precision for every script.
 
 
-def autocast(amp):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if amp else contextlib.nullcontext()
+def autocast(amp, cache=True):
+    """bf16 autocast on CUDA if amp; cache=False inside a CUDA graph capture, which needs it off."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=cache) if amp else contextlib.nullcontext()
 
 
 def channels_last(device, amp):

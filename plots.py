@@ -50,6 +50,25 @@ def finite(obj):
     return [finite(v) for v in obj] if isinstance(obj, (list, tuple)) else obj
 
 
+def _overrides(s, key, fmt):
+    found = [f"{arch} {format(o[key], fmt)}" for arch, o in s.get("arch", {}).items() if key in o]
+    return f" ({', '.join(found)})" if found else ""
+
+
+def caption(scale, s):
+    """What a scale reduces, for figure captions; s: an experiment's settings at that scale."""
+    if scale == "paper":
+        return f"paper scale: {s['seeds']} seeds"
+    text = (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{_overrides(s, 'width', 'g')}, "
+            f"{s['train_samples']:,} pretraining samples, {s['image_budget']:,} images per pretraining"
+            f"{_overrides(s, 'image_budget', ',')} at batch {s['batch_size']}")
+    if "probe_samples" in s:
+        text += f", probes on {s['probe_samples']:,} samples"
+    if "invariance_samples" in s:
+        text += f", invariance on {s['invariance_samples']:,} pairs"
+    return text
+
+
 def write_json(path, obj):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(finite(obj), indent=2, allow_nan=False) + "\n")
@@ -133,7 +152,7 @@ def fig2(scale, out, root="runs", cifar_dir=None):
         axes[2 * row][0].set_ylabel("accuracy")
         axes[2 * row + 1][0].set_ylabel("same - different\n(95% CI)", fontsize=8)
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Invariance versus other factors ({experiments.caption(scale, experiments.E1[scale])}); "
+    fig.suptitle(f"Invariance versus other factors ({caption(scale, experiments.E1[scale])}); "
                  "dots: seeds", fontsize=9)
     fig.tight_layout()
     save_figure(fig, out, pdf=True)
@@ -161,7 +180,7 @@ def fig3(scale, out, root="runs", cifar_dir=None):
     ax.set_ylabel("difference in transfer accuracy")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(f"Invariance against other factors\n({experiments.caption(scale, experiments.E1[scale])})",
+    ax.set_title(f"Invariance against other factors\n({caption(scale, experiments.E1[scale])})",
                  fontsize=8)
     save_figure(fig, out, pdf=True)
 
@@ -182,7 +201,7 @@ def fig2_finetune(scale, out, root="runs"):
             ax.set_title(f"{n:,} target samples: {experiments.FACTORS[name].label}", fontsize=10)
         row[0].set_ylabel("fine-tuned test accuracy")
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Full fine-tuning ({experiments.caption(scale, experiments.E1[scale])}); dots: seeds", fontsize=9)
+    fig.suptitle(f"Full fine-tuning ({caption(scale, experiments.E1[scale])}); dots: seeds", fontsize=9)
     fig.tight_layout()
     save_figure(fig, out, pdf=True)
     write_json(Path(out).with_suffix(".json"), {"records": results})
@@ -220,8 +239,8 @@ def fig4(scale, out, root="runs"):
     axes[0][0].set_ylabel("linear-probe test accuracy")
     axes[0][-1].legend(title="pretrained on t_k", fontsize=7, title_fontsize=7, loc="center left",
                        bbox_to_anchor=(1.02, 0.5))
-    caption = experiments.caption(scale, experiments.E2[scale])
-    fig.suptitle(f"Invariance mismatch: nested transformation sets ({caption}); dots: seeds", fontsize=9)
+    fig.suptitle(f"Invariance mismatch: nested transformation sets ({caption(scale, experiments.E2[scale])}); "
+                 "dots: seeds", fontsize=9)
     fig.tight_layout()
     save_figure(fig, out, pdf=True)
     rows = claims.e2_claims(results)

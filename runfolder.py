@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-RUNTIME = ("device", "out", "force", "compile", "deterministic")
+RUNTIME = ("device", "out", "force", "compile", "cuda_graph", "deterministic")
 
 
 def add_run_args(p, out_help):

@@ -1,4 +1,5 @@
-"""Make planned runs in long-lived worker processes: the engine behind experiments.py.
+"""Runs: a planned run (a script, its arguments, its folder) and the workers that make them,
+the engine behind experiments.py.
 
     import experiments, runner
     runner.run(experiments.e2("small")[0], jobs=2, device="cpu")
@@ -14,14 +15,55 @@ then resumes with what is missing.
 import importlib
 import multiprocessing as mp
 import os
+import shlex
 import signal
 import sys
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm import tqdm
+
+
+class Run(NamedTuple):
+    out: str  # the run folder
+    script: str  # train, transfer or invariance
+    argv: list  # its arguments
+    needs: str = ""  # the folder of the pretraining whose checkpoint it reads
+    result: str = "results.json"  # the file it writes last
+    cost: float = 1.0  # a rough size, to start the longest runs first
+
+
+def command(run, python="python"):
+    return " ".join([python, f"{run.script}.py"] + [shlex.quote(a) for a in run.argv])
+
+
+# the CPU time of a training step at SCALE=small's widths relative to resnet18's (README, "Speed")
+ARCH_COST = {"resnet18": 1.0, "resnet50": 3.5, "densenet121": 3.6, "vgg11": 0.5, "vit": 3.6}
+
+
+def pretrain_run(out, s, arch, data_args, samples, seed):
+    """A train.py run at settings s, whose s["arch"][arch] overrides the rest: epochs, or as many
+    as make s["image_budget"] images (at least 1)."""
+    o = {**s, **s.get("arch", {}).get(arch, {})}
+    epochs = o.get("epochs") or max(1, round(o["image_budget"] / samples))
+    argv = [*data_args, "--arch", arch, "--train-samples", str(samples), "--val-samples", str(s["val_samples"]),
+            "--test-samples", str(s["test_samples"]), "--width", str(o["width"]), "--epochs", str(epochs),
+            "--batch-size", str(o["batch_size"]), *(["--lr", str(o["lr"])] if "lr" in o else []),
+            "--seed", str(seed), "--out", out]
+    return Run(out, "train", argv, cost=ARCH_COST[arch] * samples * epochs)
+
+
+def probe_run(out, s, pre, arch, data_args, sets, samples, seed):
+    """A transfer.py linear probe of pre's checkpoint on each transformation set in `sets`."""
+    argv = ["--checkpoint", f"{pre}/checkpoint.pt", *data_args, "--transforms", *sets, "--train-samples",
+            str(samples), "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
+            *(["--batch-size", str(s["probe_batch_size"])] if "probe_batch_size" in s else []),
+            "--seed", str(seed), "--out", out]
+    return Run(out, "transfer", argv, needs=pre, cost=ARCH_COST[arch] * len(sets) * samples / 3)
+
 
 
 def status(run):
@@ -81,6 +123,22 @@ def worker_devices(jobs, device):
     if per_device < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
     return [d for _ in range(per_device) for d in devices]  # cuda:0, cuda:1, ..., cuda:0, ...
+
+
+def has_gpu(device):
+    import torch
+
+    return device != "cpu" and torch.cuda.is_available()
+
+
+def device_name(device):
+    """What the workers ran on, in words."""
+    import torch
+
+    if has_gpu(device):
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        return names[0] if len(set(names)) == 1 and len(names) == 1 else f"{len(names)} x {names[0]}"
+    return f"CPU, {cores()} cores"
 
 
 def cores():

@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+import claims
 import data
 import experiments
 import plots
@@ -147,7 +148,7 @@ def invariance_heatmap(matrices, out, scale):
             ax.set_title(f"{E3_KINDS[kind]}, measured on {E3_COLUMNS[dist]}", fontsize=8)
         ax_row[0].set_ylabel("trained on (transformation)", fontsize=7)
     fig.colorbar(image, ax=axes, shrink=0.6, label="invariance (L2 ratio; lower = more invariant)")
-    caption = experiments.caption(scale, experiments.E3[scale])
+    caption = plots.caption(scale, experiments.E3[scale])
     fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({caption})", fontsize=9)
     plots.save_figure(fig, out, pdf=True)
 
@@ -161,7 +162,7 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
     md = invariance_markdown(table, claims)
     out.with_suffix(".md").write_text(md)
     out.with_suffix(".tex").write_text(invariance_latex(table, claims))
-    caption = experiments.caption(scale, experiments.E3[scale])
+    caption = plots.caption(scale, experiments.E3[scale])
     write_json(out.with_suffix(".json"), dict(
         scale=scale, description=caption, metric="l2", lower_is_more_invariant=True,
         table=table, claim_same_is_lowest=claims, reference_resnet18_trained_on_objects=E3_REFERENCE,
@@ -242,7 +243,7 @@ def table_irrelevant(scale, out, root="runs"):
     """The E4 table as Markdown (with reference numbers and claims), LaTeX and JSON; prints the
     Markdown and returns it."""
     results = e4_results(scale, root)
-    caption = experiments.caption(scale, experiments.E4[scale])
+    caption = plots.caption(scale, experiments.E4[scale])
     md = [f"E4, irrelevant features ({caption}). Rows: pretraining task; columns: "
           "linear-probe test accuracy on each task, and invariance (normalised L2, 0 = invariant) of the "
           "features to changes of the object or of the CIFAR background; mean ± 95% interval over seeds.", "",
@@ -324,12 +325,12 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
     sections = [
         ("fig1", "Figure 1: the Transforms-2D dataset", ["fig1.png"], None),
         ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"],
-         experiments.caption(scale, experiments.E1[scale])),
+         plots.caption(scale, experiments.E1[scale])),
         ("fig3", "Figure 3: the invariance gap against each factor's span (E1)", ["fig3.png"], None),
         ("fig2-finetune", "Full fine-tuning of E1's models (E1-FT, the appendix)", ["fig2_finetune.png"],
-         experiments.caption(scale, experiments.E1[scale])),
+         plots.caption(scale, experiments.E1[scale])),
         ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"],
-         experiments.caption(scale, experiments.E2[scale])),
+         plots.caption(scale, experiments.E2[scale])),
         # the table's own text names its scale
         ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"], None),
         ("table-irrelevant", "Invariance can hurt: irrelevant features (E4)", [], None),
@@ -355,6 +356,28 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
     return text
 
 
+def paper_check(root="runs", out="figures/paper_check.md", scale="paper"):
+    """figures/paper_check.md and .json: the paper-scale headline numbers beside the paper's, the
+    objects they were made with, the time the sweep took and the GPU it ran on."""
+    rows = claims.check_rows(scale, root)
+    sweep_path = Path(root, scale, "paper-check.sweep.json")
+    sweep = json.loads(sweep_path.read_text()) if sweep_path.exists() else {}
+    e1_args = Path(experiments.paper_check(scale, root)[1].e1[0].pretrain, "args.json")
+    objects = json.loads(e1_args.read_text()).get("objects", "procedural") if e1_args.exists() else "unknown"
+    made = (f"{sweep['seconds'] / 60:.1f} min for {sweep['runs']} runs on {sweep['device']} (runs already present "
+            "were not made again)") if sweep else "time not recorded"
+    text = (f"Paper-scale check ({scale} scale, seed 0; objects: {objects}; the paper used SI-Score's photographed "
+            f"objects); {made}. Paper: SPEC's reference numbers (E1 same 0.97-0.99, different 0.83-0.87; E3 Same "
+            f"and None are the table's means over the 18 transformations).\n\n{claims.check_table(rows)}\n")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    write_json(out.with_suffix(".json"), dict(scale=scale, objects=objects, sweep=sweep, rows=[
+        dict(check=c, ours=o, paper=p, holds=h) for c, o, p, h in rows]))
+    print(text, end="")
+    return text
+
+
 def get_args_parser():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="table", required=True)
@@ -362,12 +385,14 @@ def get_args_parser():
                                  "heatmap, from the runs present",
              "table-irrelevant": "invariance can hurt (experiment E4), from the runs present",
              "figures": "re-plot every figure and table from the results present",
-             "report": "figures/REPORT.md: every figure, table and claims check of the results present"}
+             "report": "figures/REPORT.md: every figure, table and claims check of the results present",
+             "paper-check": "figures/paper_check.md: the paper-scale headline runs beside the paper's numbers"}
     for name, what in helps.items():
         s = sub.add_parser(name, help=what)
-        s.add_argument("--scale", choices=list(experiments.E1), default="small", help="(default: %(default)s)")
+        s.add_argument("--scale", choices=list(experiments.E1), default="paper" if name == "paper-check" else "small",
+                       help="(default: %(default)s)")
         s.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
-        if name != "table-irrelevant":
+        if name not in ("table-irrelevant", "paper-check"):
             s.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                            help="adds the CIFAR parts, as experiments.py (default: $CIFAR_DIR: %(default)s)")
     sub.choices["table-invariance"].add_argument(
@@ -390,6 +415,9 @@ def main(args):
             print(f"wrote {Path(args.out).with_suffix('.md')}, .tex and .json")
         elif args.table == "figures":
             figures(args.scale, args.root, args.cifar_dir)
+        elif args.table == "paper-check":
+            paper_check(args.root, scale=args.scale)
+            print("wrote figures/paper_check.md and .json")
         else:
             report(args.scale, root=args.root, cifar_dir=args.cifar_dir)
             print("wrote figures/REPORT.md")

@@ -63,31 +63,79 @@ def batches(n, batch_size, generator, device):
     return list(perm.split(batch_size))
 
 
-def run_epoch(net, optimizer, scheduler, images, labels, batch_size, generator, amp=False, desc=""):
-    """One pass of cross-entropy training; returns (mean loss, running accuracy, seconds).
-    The scheduler, if any, steps every batch. transfer.py's full fine-tuning reuses this."""
-    net.train()
-    start, seen = time.time(), 0
-    total_loss = torch.zeros((), device=images.device)  # summed on the device: no sync per step
-    correct = torch.zeros((), dtype=torch.long, device=images.device)
-    bar = tqdm(batches(len(images), batch_size, generator, images.device), desc=desc, leave=False,
-               disable=not sys.stderr.isatty())
-    for step, idx in enumerate(bar):
-        with models.autocast(amp):
-            logits = net(models.to_input(images[idx], amp))
-            loss = F.cross_entropy(logits.float(), labels[idx])
-        optimizer.zero_grad(set_to_none=True)
+class Trainer:
+    """Cross-entropy training of net on uint8 images held on the device, batch by batch: forward
+    (bf16 autocast on CUDA), backward, the optimizer's step, then the scheduler's. The loss and
+    the correct predictions are summed on the device, so an epoch waits for the GPU once.
+
+    cuda_graph: the step on a full batch is captured once as a CUDA graph and replayed
+    (PyTorch's whole-network capture: the optimizer must be capturable, and a scheduled lr a
+    tensor, which the scheduler fills between replays); an epoch's smaller last batch runs
+    eagerly. The warm-up steps that capturing needs are undone, so training starts as if eager."""
+
+    def __init__(self, net, optimizer, scheduler, images, labels, batch_size, amp=False, cuda_graph=False):
+        self.net, self.optimizer, self.scheduler = net, optimizer, scheduler
+        self.images, self.labels, self.batch_size, self.amp = images, labels, batch_size, amp
+        self.loss_sum = torch.zeros((), device=images.device)
+        self.correct = torch.zeros((), dtype=torch.long, device=images.device)
+        self.graph_input, self.replay = None, None
+        if cuda_graph:
+            self._capture()
+
+    def _step(self, idx):
+        with models.autocast(self.amp, cache=self.graph_input is None):  # off in and around a graph
+            logits = self.net(models.to_input(self.images[idx], self.amp))
+            loss = F.cross_entropy(logits.float(), self.labels[idx])
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        total_loss += loss.detach() * len(idx)
-        correct += (logits.argmax(1) == labels[idx]).sum()
-        seen += len(idx)
-        if step % 25 == 0:  # reading the loss waits for the GPU: only now and then
-            bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{seen / (time.time() - start):.0f}")
-    mean_loss, acc = total_loss.item() / seen, correct.item() / seen
-    return mean_loss, acc, time.time() - start
+        self.optimizer.step()
+        self.loss_sum += loss.detach() * len(idx)
+        self.correct += (logits.argmax(1) == self.labels[idx]).sum()
+
+    def _capture(self):
+        self.net.train()
+        saved = {k: v.clone() for k, v in self.net.state_dict().items()}
+        self.graph_input = torch.zeros(min(self.batch_size, len(self.images)), dtype=torch.long,
+                                       device=self.images.device)
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):  # warm-up: cudnn's choices and Adam's state, off the graph
+            for _ in range(3):
+                self._step(self.graph_input)
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            self._step(self.graph_input)
+        with torch.no_grad():  # undo the warm-up and the capture, in place
+            for k, v in self.net.state_dict().items():
+                v.copy_(saved[k])
+            for state in self.optimizer.state.values():
+                for v in state.values():
+                    if torch.is_tensor(v):
+                        v.zero_()  # exp_avg, exp_avg_sq and the step count
+        self.replay = graph.replay
+
+    def epoch(self, generator, desc=""):
+        """One pass over the images in a fresh order; returns (mean loss, running accuracy, seconds)."""
+        self.net.train()
+        self.loss_sum.zero_()
+        self.correct.zero_()
+        start, seen = time.time(), 0
+        bar = tqdm(batches(len(self.images), self.batch_size, generator, self.images.device), desc=desc,
+                   leave=False, disable=not sys.stderr.isatty())
+        for step, idx in enumerate(bar):
+            if self.replay is not None and len(idx) == len(self.graph_input):
+                self.graph_input.copy_(idx)
+                self.replay()
+            else:
+                self._step(idx)
+            if self.scheduler is not None:
+                self.scheduler.step()
+            seen += len(idx)
+            if step % 25 == 0:  # reading the loss waits for the GPU: only now and then
+                bar.set_postfix(loss=f"{self.loss_sum.item() / seen:.3f}",
+                                img_s=f"{seen / (time.time() - start):.0f}")
+        return self.loss_sum.item() / seen, self.correct.item() / seen, time.time() - start
 
 
 def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
@@ -157,20 +205,21 @@ def train(args):
     net = torch.compile(model) if args.compile else model
     vit = args.arch == "vit"
     weight_decay = args.weight_decay if args.weight_decay is not None else (VIT_WEIGHT_DECAY if vit else 0.0)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=weight_decay,
+    graph = args.cuda_graph and device.type == "cuda"  # on a CPU: eager, the same arithmetic
+    lr = torch.tensor(args.lr, device=device) if graph and vit else args.lr  # a graph reads lr from memory
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, capturable=graph,
                                  fused=device.type == "cuda")  # one kernel for the whole update
     steps = len(batches(args.train_samples, args.batch_size, torch.Generator(), "cpu"))
     scheduler = vit_schedule(optimizer, steps, args.epochs, args.lr) if vit else None
+    trainer = Trainer(net, optimizer, scheduler, *splits["train"], args.batch_size, amp, graph)
 
-    images, labels = splits["train"]
     history, start = [], time.time()
     for epoch in range(1, args.epochs + 1):
         g = torch.Generator().manual_seed(args.seed * 100_003 + epoch)  # shuffling: (seed, epoch)
-        loss, train_acc, seconds = run_epoch(net, optimizer, scheduler, images, labels, args.batch_size, g,
-                                             amp, desc=f"epoch {epoch}/{args.epochs}")
+        loss, train_acc, seconds = trainer.epoch(g, desc=f"epoch {epoch}/{args.epochs}")
         val_acc = evaluate(net, *splits["val"], args.batch_size, amp)
         history.append({"epoch": epoch, "train_loss": loss, "train_acc": train_acc, "val_acc": val_acc,
-                        "lr": optimizer.param_groups[0]["lr"], "seconds": seconds})
+                        "lr": float(optimizer.param_groups[0]["lr"]), "seconds": seconds})
         runfolder.write_jsonl(out / "metrics.jsonl", history)
         print(f"epoch {epoch}/{args.epochs}  loss {loss:.3f}  train {100 * train_acc:.1f}%  "
               f"val {100 * val_acc:.1f}%  {seconds:.1f}s")
@@ -206,6 +255,8 @@ def get_args_parser():
     data.add_data_args(p)
     runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--cuda-graph", action="store_true",
+                   help="on CUDA, replay the training step as a captured CUDA graph (ignored on a CPU)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic algorithms and no cudnn benchmarking (slower)")
     return p

@@ -111,10 +111,10 @@ def fine_tune(model, train_set, *, epochs, batch_size, lr, seed, amp=False):
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=next(model.parameters()).is_cuda)
     total = epochs * len(train.batches(len(train_set[0]), batch_size, torch.Generator(), "cpu"))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / total)
+    trainer = train.Trainer(model, optimizer, scheduler, *train_set, batch_size, amp)
     for epoch in range(1, epochs + 1):
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        loss, acc, seconds = train.run_epoch(model, optimizer, scheduler, *train_set, batch_size, g, amp,
-                                                desc=f"fine-tune {epoch}/{epochs}")
+        loss, acc, seconds = trainer.epoch(g, desc=f"fine-tune {epoch}/{epochs}")
         print(f"fine-tune {epoch}/{epochs}  loss {loss:.3f}  train {100 * acc:.1f}%  {seconds:.1f}s")
     return model
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import data
+import draws
 import experiments
 import train
 import transfer
@@ -86,7 +87,7 @@ def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path, make_cifar):
             classes = r.argv[r.argv.index("--classes") + 1].split(",")
             assert int(r.argv[r.argv.index("--train-samples") + 1]) <= 135 * len(classes)
     assert len([p for p in points if p.dataset == "cifar10"]) == 2 * 2 * (4 + 5 + 5)  # seeds, kinds, values
-    target, other = experiments.class_split(0, "cifar10")
+    target, other = draws.class_split(0, "cifar10")
     assert sorted(target + other) == list(range(10)) and len(target) == 5
     assert {p.factor for p in points if p.dataset == "cifar10"} == {
         "class_relationship", "architecture", "pretraining_samples"}

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import claims
+import draws
 import experiments
 import plots
 import transforms
@@ -13,15 +14,15 @@ import transforms
 
 def test_nested_sets_are_distinct_deterministic_and_seeded():
     for seed in range(20):
-        names = experiments.nested_transforms(seed)
+        names = draws.nested_transforms(seed)
         assert len(names) == 8 == len(set(names)) and set(names) <= set(transforms.REGISTRY)
-        assert experiments.nested_transforms(seed) == names
-    assert experiments.nested_transforms(0) != experiments.nested_transforms(1)
+        assert draws.nested_transforms(seed) == names
+    assert draws.nested_transforms(0) != draws.nested_transforms(1)
     # seeds 0-9 are the original's draws (SPEC E2), further seeds drawn alike
-    assert experiments.nested_transforms(0) == ["grayscale", "sharpen", "hue", "v_flip", "posterize", "noise",
+    assert draws.nested_transforms(0) == ["grayscale", "sharpen", "hue", "v_flip", "posterize", "noise",
                                                  "h_flip", "translate"]
-    assert experiments.nested_transforms(9)[0] == "blur" and experiments.nested_transforms(10) != \
-        experiments.nested_transforms(0)
+    assert draws.nested_transforms(9)[0] == "blur" and draws.nested_transforms(10) != \
+        draws.nested_transforms(0)
 
 
 def flag(run, name, count=1):
@@ -39,10 +40,10 @@ def test_e2_run_plan(scale):
     for p in points:
         pre, probe = by_out[p.pretrain], by_out[p.probe]
         assert (pre.script, probe.script) == ("train", "transfer") and probe.needs == p.pretrain and not pre.needs
-        names = experiments.nested_transforms(p.seed)
+        names = draws.nested_transforms(p.seed)
         assert flag(pre, "--transforms") == ",".join(names[:p.k])
         assert flag(probe, "--transforms", 9) == [",".join(names[:j]) for j in range(1, 9)] + ["--train-samples"]
-        target = ",".join(map(str, experiments.class_split(p.seed)[0]))
+        target = ",".join(map(str, draws.class_split(p.seed)[0]))
         assert flag(pre, "--classes") == flag(probe, "--classes") == target
     assert {p.arch for p in points} == set(experiments.E2_ARCHS)
     if scale == "paper":  # SPEC E2: 100 epochs at batch 256, 50k samples, probes on 50k

@@ -7,7 +7,9 @@ import pytest
 import torch
 
 import data
+import draws
 import experiments
+import plots
 import runner
 import tables
 
@@ -109,7 +111,7 @@ def test_plan(scale, pretrainings, probes, invariances):
     assert pre[pre.index("--epochs") + 1] == ("200" if scale == "paper" else "4")
     assert pre[pre.index("--label") + 1] == "object" and "--augment" in pre
     # each seed's 10 objects are a seeded draw: the object tasks' classes and the objects pasted
-    objects = [experiments.e4_objects(seed) for seed in range(seeds)]
+    objects = [draws.e4_objects(seed) for seed in range(seeds)]
     assert all(len(set(o)) == 10 and set(o) <= set(range(61)) for o in objects) and objects[0] != objects[1]
     assert pre[pre.index("--classes") + 1] == ",".join(map(str, objects[0]))
     coc = by["fixed", 0, "C+O&C", "C+O&C"].argv
@@ -117,8 +119,8 @@ def test_plan(scale, pretrainings, probes, invariances):
 
 
 def test_caption_names_only_resnet18_settings():
-    assert "vit 0.25" in experiments.caption("small", experiments.E1["small"])  # E1 names the ViT's own width
-    e4 = experiments.caption("small", experiments.E4["small"])
+    assert "vit 0.25" in plots.caption("small", experiments.E1["small"])  # E1 names the ViT's own width
+    e4 = plots.caption("small", experiments.E4["small"])
     assert "vit" not in e4 and "0.125 x as wide" in e4
 
 

@@ -4,27 +4,28 @@ from pathlib import Path
 
 import pytest
 
+import draws
 import experiments
 import plots
 import transforms
 
 
 def test_seed_sets_follow_the_spec_and_further_seeds_are_drawn_alike():
-    assert experiments.transform_sets(0) == ("translate,invert,pixelate", "rotate,posterize,erasing")
-    assert experiments.transform_sets(9) == ("translate,invert,elastic", "scale,sharpen,contrast")
+    assert draws.transform_sets(0) == ("translate,invert,pixelate", "rotate,posterize,erasing")
+    assert draws.transform_sets(9) == ("translate,invert,elastic", "scale,sharpen,contrast")
     for seed in range(10, 30):
-        same, diff = (s.split(",") for s in experiments.transform_sets(seed))
+        same, diff = (s.split(",") for s in draws.transform_sets(seed))
         assert not set(same) & set(diff)
         for names in (same, diff):  # one per category, in category order
             assert [transforms.REGISTRY[n].category for n in names] == list(transforms.CATEGORIES)
-    assert experiments.transform_sets(10) != experiments.transform_sets(11)
+    assert draws.transform_sets(10) != draws.transform_sets(11)
 
 
 def test_class_split():
-    target, other = experiments.class_split(3)
+    target, other = draws.class_split(3)
     assert len(target) == len(other) == 30 and not set(target) & set(other)
     assert set(target + other) <= set(range(61))
-    assert experiments.class_split(3) == (target, other) != experiments.class_split(4)
+    assert draws.class_split(3) == (target, other) != draws.class_split(4)
 
 
 @pytest.mark.parametrize("scale,pretrainings,probes", [("small", 48, 64), ("paper", 240, 340)])

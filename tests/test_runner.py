@@ -22,9 +22,9 @@ def tiny_plan(root):
              probe_epochs=3)
     pre = f"{root}/pre"
     return [
-        experiments.pretrain_run(pre, s, "vgg11", ["--transforms", "rotate", "--classes", "0-2"], 96, 0),
-        experiments.probe_run(f"{root}/probe", s, pre, "vgg11", ["--classes", "3-5"], ["rotate", "none"], 64, 0),
-        experiments.Run(f"{root}/inv", "invariance", ["--checkpoint", f"{pre}/checkpoint.pt", "--transforms", "rotate",
+        runner.pretrain_run(pre, s, "vgg11", ["--transforms", "rotate", "--classes", "0-2"], 96, 0),
+        runner.probe_run(f"{root}/probe", s, pre, "vgg11", ["--classes", "3-5"], ["rotate", "none"], 64, 0),
+        runner.Run(f"{root}/inv", "invariance", ["--checkpoint", f"{pre}/checkpoint.pt", "--transforms", "rotate",
                                                       "--classes", "3-5", "--samples", "16", "--out", f"{root}/inv"],
                         needs=pre, result="invariance.json"),
     ]
@@ -73,9 +73,9 @@ def test_a_failure_or_a_killed_worker_fails_that_run_only(tmp_path, monkeypatch,
     fake_script(tmp_path, "crash", 'sys.exit("crash.py: error: the --out folder is on fire")')
     fake_script(tmp_path, "killer", "os.kill(os.getpid(), signal.SIGKILL)")
     runs = tiny_plan(tmp_path / "ok")
-    bad = experiments.Run(str(tmp_path / "bad"), "crash", ["--out", str(tmp_path / "bad")], cost=9)
-    killed = experiments.Run(str(tmp_path / "killed"), "killer", ["--out", str(tmp_path / "killed")], cost=8)
-    orphan = experiments.Run(str(tmp_path / "orphan"), "transfer", ["--checkpoint", str(tmp_path / "bad/c.pt")],
+    bad = runner.Run(str(tmp_path / "bad"), "crash", ["--out", str(tmp_path / "bad")], cost=9)
+    killed = runner.Run(str(tmp_path / "killed"), "killer", ["--out", str(tmp_path / "killed")], cost=8)
+    orphan = runner.Run(str(tmp_path / "orphan"), "transfer", ["--checkpoint", str(tmp_path / "bad/c.pt")],
                              needs=bad.out)
     failed = runner.run([bad, killed, orphan, *runs], jobs=1, device="cpu")
     assert sorted(failed) == sorted([bad.out, killed.out, orphan.out])
