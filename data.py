@@ -15,7 +15,6 @@ composites (objects pasted onto CIFAR-10 or onto black); load() makes any of the
 """
 import argparse
 import os
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+import runfolder
 import sources
 from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_, hash32, hash_key, parse_transforms
 
@@ -401,29 +401,32 @@ def save_grid(images, titles, out, cols=8, zoom=4):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = runfolder.Parser(prog="data.py", description=__doc__.split("\n\n")[0],
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none "
                         f"(default: %(default)s); names: {', '.join(TRANSFORMS)}; "
                         f"categories: {', '.join(CATEGORIES)}")
-    p.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="dataset seed (default: %(default)s)")
+    p.add_argument("--n", type=runfolder.count, default=64, help="number of samples (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0, help="dataset seed, 0 to 2^32 - 1 (default: %(default)s)")
     p.add_argument("--split", default="train", help="split name (default: %(default)s)")
     add_data_args(p)
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
+    p.add_argument("--device", type=runfolder.device, default="cpu", help="cpu or cuda (default: %(default)s)")
     p.add_argument("--out", default="figures/grid.png", help="image to write (default: %(default)s)")
     return p
 
 
-def main(args):
-    try:
-        ds = Dataset.from_args(args, args.transforms)
-        images, labels = load(ds, args.n, seed=args.seed, split=args.split, device=args.device)
-    except ValueError as e:
-        sys.exit(f"data.py: error: {e}")
+def grid(args):
+    if Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} is a folder: give the image file to write")
+    ds = Dataset.from_args(args, args.transforms)
+    images, labels = load(ds, args.n, seed=args.seed, split=args.split, device=args.device)
     save_grid(images.cpu(), [str(ds.classes[i]) for i in labels.tolist()], args.out)
     print(f"wrote {args.out}: {args.n} samples, transforms {args.transforms}")
+
+
+def main(args):
+    runfolder.run_main("data.py", grid, args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ skipped; the rest go to worker processes (runner.py), pretrainings before the pr
 them. Each experiment below is one section: its settings per scale beside its plan. `paper` is
 SPEC exactly; `small` is the same design reduced to fit a 2-core CPU (README, "Scales").
 """
-import argparse
 import os
 import random
 import shlex
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from data import CIFAR, cifar_counts
+from runfolder import Parser
 from transforms import CATEGORIES, TRANSFORMS
 
 N_OBJECTS = 61
@@ -438,7 +438,7 @@ PLANS = {"fig2": e1, "fig4": e2, "table-invariance": e3, "table-irrelevant": e4}
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(prog="experiments.py", description=__doc__.split("\n\n")[0])
     p.add_argument("figure", choices=list(PLANS),
                    help="whose runs: fig2 (and fig3) E1, fig4 E2, table-invariance E3, table-irrelevant E4")
     p.add_argument("--scale", choices=list(E1), default="small", help="(default: %(default)s)")

@@ -11,10 +11,8 @@ sweep with one name: several sets (--transforms rotate hue none) on several test
 (--distributions train,objects,random,cifar10, E3's columns) are measured in one process.
 invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}]}.
 """
-import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -124,7 +122,7 @@ def measure(args):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="invariance.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by train.py")
     p.add_argument("--transforms", nargs="+", default=["none"], metavar="SET",
                    help="transformations to measure the invariance to: comma-separated names or categories, "
@@ -137,18 +135,17 @@ def get_args_parser():
                         "the data flags; train, the checkpoint's training data; objects, Transforms-2D objects of "
                         "--classes; random, random foregrounds and backgrounds; CIFAR, every class, from --data-dir "
                         "(default: %(default)s)")
-    p.add_argument("--samples", type=int, default=10_000, help="pairs of test images (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="data and pairing seed (default: %(default)s)")
+    p.add_argument("--samples", type=runfolder.count, default=10_000,
+                   help="pairs of test images, at least 2 (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0,
+                   help="data and pairing seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
     runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/invariance/<vary>-<transforms>-s<seed>)")
     return p
 
 
 def main(args):
-    try:
-        measure(args)
-    except ValueError as e:
-        sys.exit(f"invariance.py: error: {e}")
+    runfolder.run_main("invariance.py", measure, args)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ transformations) of the models pretrained on t_k, one line per k, with figures/f
 a claims table (accuracy high for j <= k, falling past k). Every figure is written as PNG and
 PDF. The tables (E3, E4) and the report are tables.py's.
 """
-import argparse
 import json
 import math
 import os
@@ -30,6 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import data  # noqa: E402
 import experiments  # noqa: E402
+from runfolder import Parser  # noqa: E402
 
 
 def _to_hwc(img):
@@ -317,7 +317,7 @@ def fig4(scale, out, root="runs"):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(prog="plots.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="figure", required=True)
     f1 = sub.add_parser("fig1", help="Transforms-2D examples, one row per transformation")
     f1.add_argument("--out", default="figures/fig1.png", help="PNG to write, PDF beside it "

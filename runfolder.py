@@ -1,4 +1,5 @@
-"""A run's folder: the settings it was made with and its results, written atomically.
+"""A run's folder: the settings it was made with and its results, written atomically; and the
+command-line conventions that every script shares.
 
 Every run of train.py, transfer.py and invariance.py owns one folder:
 
@@ -11,9 +12,12 @@ passed off as this run. The settings are every flag of the script's parser excep
 RUNTIME, which say where or how fast a run goes, not what it computes: a new flag counts as a
 setting unless it is added here.
 """
+import argparse
 import json
+import math
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,14 +26,92 @@ import torch
 RUNTIME = ("device", "out", "force", "compile", "deterministic")
 
 
+# ----------------------------------------------------------------------------------------
+# The command line: one line for every refusal, argparse's included
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, as the scripts' own: `train.py: error: ...`, a
+    non-zero exit, and the line as the SystemExit message when called in-process (runner.py)."""
+
+    def error(self, message):
+        raise SystemExit(f"{self.prog}: error: {message} (see --help)")
+
+
+def _check(ok, message):
+    if not ok:
+        raise argparse.ArgumentTypeError(message)
+
+
+def count(text):
+    """argparse type: a whole number, at least 1."""
+    n = int(text)
+    _check(n >= 1, f"must be at least 1, got {n}")
+    return n
+
+
+def positive(text):
+    """argparse type: a finite number above 0."""
+    x = float(text)
+    _check(math.isfinite(x) and x > 0, f"must be a finite number above 0, got {text}")
+    return x
+
+
+def non_negative(text):
+    """argparse type: a finite number, 0 or more."""
+    x = float(text)
+    _check(math.isfinite(x) and x >= 0, f"must be a finite number, 0 or more, got {text}")
+    return x
+
+
+def seed(text):
+    """argparse type: 0 <= seed < 2^32 (the data's hashes fold larger seeds onto smaller ones)."""
+    n = int(text)
+    _check(0 <= n < 2 ** 32, f"must be in 0..{2 ** 32 - 1}, got {n}")
+    return n
+
+
+def device(text):
+    """argparse type: cpu, cuda or cuda:N, of a device that is there."""
+    try:
+        d = torch.device(text)
+    except RuntimeError:
+        d = None
+    _check(d is not None and d.type in ("cpu", "cuda"), f"unknown device {text!r}: use cpu, cuda or cuda:N")
+    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    _check(d.type == "cpu" or (d.index or 0) < found, f"{text} asked for, but this machine has {found} CUDA devices")
+    return text
+
+
+def one_line(e):
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def run_main(prog, fn, args):
+    """fn(args) as a script's main(): a refusal (ValueError), a failed read or write (OSError) or
+    Ctrl-C ends it with one line `prog: ...` and a non-zero exit, never a traceback."""
+    try:
+        return fn(args)
+    except (ValueError, OSError) as e:
+        sys.exit(f"{prog}: error: {one_line(e)}")
+    except KeyboardInterrupt:
+        sys.exit(f"{prog}: interrupted: no result was written; the same command makes the run again")
+
+
+
+
 def add_run_args(p, out_help):
     """The flags every run shares: where it runs and where its folder is."""
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu",
                    help="cpu, cuda or cuda:N (default: %(default)s)")
     p.add_argument("--out", default=None, help=out_help)
     p.add_argument("--force", action="store_true", help="rerun even if the run's result file exists")
     p.add_argument("--no-amp", action="store_true",
                    help="on CUDA, fp32 and NCHW instead of bf16 autocast and channels_last")
+
+
+# ----------------------------------------------------------------------------------------
+# The run folder
 
 
 def settings(args):

@@ -12,7 +12,6 @@ table (E4), with SPEC's numbers and claims beside ours. figures re-draws every f
 (plots.py) and table whose results are present; report puts them on one page with their
 claims checks, their scale and the paper's numbers.
 """
-import argparse
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ import data
 import experiments
 import plots
 from plots import mean_ci, plt, write_json  # pyplot, after plots.py chose its file-only backend
-from runfolder import git_revision
+from runfolder import Parser, git_revision
 
 # ----------------------------------------------------------------------------------------
 # E3: the "how transferable is invariance" table and its appendix heatmap
@@ -348,7 +347,7 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(prog="tables.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="table", required=True)
     helps = {"table-invariance": "invariance transfer across distribution shift (experiment E3): tables and "
                                  "heatmap, from the runs present",

@@ -9,7 +9,6 @@ are kept; nothing is selected on validation or test accuracy. The run folder (ru
 gets args.json, metrics.jsonl (a line per epoch), checkpoint.pt (the unwrapped weights and the
 arguments that rebuild the model) and results.json (train, val and held-out test accuracy).
 """
-import argparse
 import json
 import math
 import os
@@ -141,9 +140,6 @@ def train(args):
         print(f"train.py: {out} already has results.json, skipping (use --force to rerun)")
         model, _ = load_checkpoint(out / "checkpoint.pt", args.device)
         return model, json.loads((out / "results.json").read_text())
-    if min(args.train_samples, args.val_samples, args.test_samples, args.epochs, args.batch_size) < 1:
-        raise ValueError("--train-samples, --val-samples, --test-samples, --epochs and --batch-size "
-                         "must be at least 1")
     seed_everything(args.seed, args.deterministic)
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
@@ -187,22 +183,23 @@ def train(args):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="train.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", default="resnet18",
                    help=f"one of {', '.join(models.MODELS)} (default: %(default)s)")
-    p.add_argument("--width", type=float, default=1.0,
+    p.add_argument("--width", type=runfolder.positive, default=1.0,
                    help="channel multiplier; 1 is the paper's network (default: %(default)s)")
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none (default: %(default)s)")
-    p.add_argument("--train-samples", type=int, default=50_000, help="(default: %(default)s)")
-    p.add_argument("--val-samples", type=int, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--test-samples", type=int, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=50, help="(default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--weight-decay", type=float, default=None,
+    p.add_argument("--train-samples", type=runfolder.count, default=50_000, help="(default: %(default)s)")
+    p.add_argument("--val-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--test-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--epochs", type=runfolder.count, default=50, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=runfolder.count, default=512, help="(default: %(default)s)")
+    p.add_argument("--lr", type=runfolder.positive, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--weight-decay", type=runfolder.non_negative, default=None,
                    help=f"Adam weight decay (default: 0, or {VIT_WEIGHT_DECAY} for vit)")
-    p.add_argument("--seed", type=int, default=0, help="data, init and shuffling seed (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0,
+                   help="data, init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
     runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
@@ -212,10 +209,7 @@ def get_args_parser():
 
 
 def main(args):
-    try:
-        train(args)
-    except ValueError as e:
-        sys.exit(f"train.py: error: {e}")
+    runfolder.run_main("train.py", train, args)
 
 
 if __name__ == "__main__":

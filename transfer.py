@@ -13,10 +13,8 @@ does with t_1 ... t_8: each set gets its own data and a fresh head, reseeded, so
 a run with that set alone. results.json: {"mode", "records": [{"transforms", "train_acc",
 "test_acc"}, ...]}, held-out test accuracy of the last epoch.
 """
-import argparse
 import copy
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -153,9 +151,6 @@ def transfer(args):
     if runfolder.is_done(out, "results.json", args):
         print(f"transfer.py: {out} already has results.json, skipping (use --force to rerun)")
         return json.loads((out / "results.json").read_text())
-    if min(args.train_samples, args.test_samples, args.epochs, args.finetune_epochs, args.batch_size) < 1:
-        raise ValueError("--train-samples, --test-samples, --epochs, --finetune-epochs and --batch-size "
-                         "must be at least 1")
     sets = [data.Dataset.from_args(args, t) for t in args.transforms]  # every name checked first
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
@@ -173,31 +168,29 @@ def transfer(args):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="transfer.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by train.py")
     p.add_argument("--mode", choices=("linear", "full"), default="linear",
                    help="linear probe on frozen features, or full fine-tuning (default: %(default)s)")
     p.add_argument("--transforms", nargs="+", default=["none"], metavar="SET",
                    help="the target task's transformations: comma-separated names or categories, or none; "
                         "several sets are probed in turn, one record each (default: none)")
-    p.add_argument("--train-samples", type=int, default=50_000, help="(default: %(default)s)")
-    p.add_argument("--test-samples", type=int, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=200, help="linear-probe epochs (default: %(default)s)")
-    p.add_argument("--finetune-epochs", type=int, default=50,
+    p.add_argument("--train-samples", type=runfolder.count, default=50_000, help="(default: %(default)s)")
+    p.add_argument("--test-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--epochs", type=runfolder.count, default=200, help="linear-probe epochs (default: %(default)s)")
+    p.add_argument("--finetune-epochs", type=runfolder.count, default=50,
                    help="full fine-tuning epochs after the probe, --mode full (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="data, head init and shuffling seed (default: %(default)s)")
+    p.add_argument("--batch-size", type=runfolder.count, default=512, help="(default: %(default)s)")
+    p.add_argument("--lr", type=runfolder.positive, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0,
+                   help="data, head init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
     runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/transfer/<mode>-<transforms>-s<seed>)")
     return p
 
 
 def main(args):
-    try:
-        transfer(args)
-    except ValueError as e:
-        sys.exit(f"transfer.py: error: {e}")
+    runfolder.run_main("transfer.py", transfer, args)
 
 
 if __name__ == "__main__":
