@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import data  # noqa: E402
 import experiments  # noqa: E402
-from runfolder import Parser  # noqa: E402
+from runfolder import Parser, read_records  # noqa: E402
 
 
 def _to_hwc(img):
@@ -96,7 +96,7 @@ def e1_results(scale, root="runs", cifar_dir=None):
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre.exists():
             found.setdefault((p.dataset, p.factor, p.value, p.kind), []).append(
-                (json.loads(probe.read_text())["records"][0]["test_acc"], json.loads(pre.read_text())["test_acc"]))
+                (read_records(probe, "test_acc", n=1)[0]["test_acc"], read_records(pre, "test_acc")[0]["test_acc"]))
     if not found:
         raise ValueError(f"no E1 results under {root}/{scale}: run `make fig2 SCALE={scale}` first")
     n_found = sum(len(v) for v in found.values())
@@ -232,8 +232,8 @@ def e2_results(scale, root="runs"):
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre.exists():
             n_found += 1
-            pre_acc = json.loads(pre.read_text())["test_acc"]
-            for j, rec in enumerate(json.loads(probe.read_text())["records"], 1):
+            pre_acc = read_records(pre, "test_acc")[0]["test_acc"]
+            for j, rec in enumerate(read_records(probe, "test_acc", n=experiments.E2_DEPTH), 1):
                 found.setdefault((p.arch, p.k, j), []).append((rec["test_acc"], pre_acc))
     if not found:
         raise ValueError(f"no E2 results under {root}/{scale}: run `make fig4 SCALE={scale}` first")

@@ -177,3 +177,36 @@ def git_revision():
     except (OSError, subprocess.SubprocessError):
         return None
 
+
+# ----------------------------------------------------------------------------------------
+# Reading results back (plots.py, tables.py)
+
+
+class BrokenResult(ValueError):
+    """A result file that exists but cannot be used: not JSON, or not the numbers it should hold."""
+
+
+def read_records(path, number, n=None, fields=()):
+    """The records of a result file ("records", or the file itself as its one record), each with a
+    finite number under `number` and the keys in `fields`; n: how many records it must have.
+    Raises BrokenResult naming the file and what is wrong, so that no figure or claim is ever
+    made from a broken file (a NaN gap would say "yes" to everything)."""
+    try:
+        obj = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        what = "not valid JSON" if isinstance(e, ValueError) else "unreadable"
+        raise BrokenResult(f"{path} is {what} ({one_line(e)})") from None
+    records = obj.get("records", [obj]) if isinstance(obj, dict) else None
+    if not isinstance(records, list) or not records:
+        raise BrokenResult(f"{path} holds no records (a JSON object with a list of records, or one record)")
+    if n is not None and len(records) != n:
+        raise BrokenResult(f"{path} has {len(records)} records, {n} expected: an unfinished or foreign run")
+    for i, r in enumerate(records, 1):
+        where = f"{path}, record {i}" if "records" in obj else str(path)
+        missing = [k for k in (number, *fields) if not isinstance(r, dict) or k not in r]
+        if missing:
+            raise BrokenResult(f"{where} has no {missing[0]}")
+        v = r[number]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise BrokenResult(f"{where}: {number} is {v!r}, not a finite number")
+    return records

@@ -12,7 +12,6 @@ table (E4), with SPEC's numbers and claims beside ours. figures re-draws every f
 (plots.py) and table whose results are present; report puts them on one page with their
 claims checks, their scale and the paper's numbers.
 """
-import json
 import os
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ import data
 import experiments
 import plots
 from plots import mean_ci, plt, write_json  # pyplot, after plots.py chose its file-only backend
-from runfolder import Parser, git_revision
+from runfolder import BrokenResult, Parser, git_revision, read_records
 
 # ----------------------------------------------------------------------------------------
 # E3: the "how transferable is invariance" table and its appendix heatmap
@@ -44,9 +43,9 @@ def e3_values(scale, root="runs", cifar_dir=None):
     if missing:
         raise ValueError(f"{len(missing)} of {len(cells)} E3 measurements under {root}/{scale} are missing "
                          f"(first: {missing[0].measure}): run `make table-invariance SCALE={scale}` first")
-    values = {}
+    values, n = {}, len(data.TRANSFORMS) * (3 + len(experiments.cifar_datasets(cifar_dir)))
     for c in cells:
-        for r in json.loads((Path(c.measure) / "invariance.json").read_text())["records"]:
+        for r in read_records(Path(c.measure) / "invariance.json", "l2", n=n, fields=("distribution", "transforms")):
             values[c.kind, c.seed, r["distribution"], c.trained, r["transforms"]] = r["l2"]
     return values
 
@@ -198,8 +197,8 @@ def e4_results(scale, root="runs"):
     for c in cells:
         path = Path(c.run.out) / c.run.result
         if path.exists():
-            record = json.loads(path.read_text())["records"][0]
-            value = record["l2" if c.run.result == "invariance.json" else "test_acc"]
+            key = "l2" if c.run.result == "invariance.json" else "test_acc"
+            value = read_records(path, key, n=1)[0][key]
             found.setdefault((c.placement, c.pretrain, c.column), []).append((c.seed, value))
     if not found:
         raise ValueError(f"no E4 results under {root}/{scale}/e4: run `make table-irrelevant SCALE={scale}` "
@@ -304,9 +303,9 @@ def figures(scale, root="runs", cifar_dir=None):
     for target, step in steps.items():
         try:
             done[target] = (step(), None)
-        except ValueError as e:  # no results for this target yet
+        except ValueError as e:  # no results for this target yet, or a broken result file (BrokenResult)
             print(f"tables.py: {target}: {e}", file=sys.stderr)
-            done[target] = (None, str(e))
+            done[target] = (None, e)
     return done
 
 
@@ -332,7 +331,7 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
         text, missing = done[target]
         md += [f"## {title}", ""]
         if missing:
-            md += [f"Not run: {missing}", ""]
+            md += [f"{'Broken results' if isinstance(missing, BrokenResult) else 'Not run'}: {missing}", ""]
             continue
         md += [f"![{target}]({image})" for image in images] + ([""] if images else [])
         if scale_text:
