@@ -16,6 +16,7 @@ device: its memory layout, its input scaling and its mixed precision, shared by 
 and invariance.
 """
 import contextlib
+import math
 
 import torch
 import torch.nn as nn
@@ -155,10 +156,10 @@ MODELS = {"resnet18": resnet18, "resnet50": resnet50, "densenet121": densenet121
 def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
     """The paper's network for width 1; `width` scales every layer's channels (the ViT's width),
     which SCALE=small uses to make the whole study fit a laptop CPU."""
-    if arch not in MODELS:
+    if not isinstance(arch, str) or arch not in MODELS:
         raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)}")
-    if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a finite number above 0, got {width!r}")
     return MODELS[arch](num_classes, width)
 
 

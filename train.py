@@ -117,10 +117,14 @@ def load_checkpoint(path, device="cpu"):
     if not (isinstance(ckpt, dict) and {"model", "args"} <= ckpt.keys() and "arch" in ckpt["args"]):
         raise ValueError(f"{path} is not a train.py checkpoint (expected 'model' and 'args' with an arch)")
     args = ckpt["args"]
-    model = models.build(args["arch"], len(data.parse_classes(args["classes"])), args.get("width", 1.0))
+    try:
+        model = models.build(args["arch"], len(data.parse_classes(args["classes"])), args.get("width", 1.0))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: its arguments do not rebuild a model ({type(e).__name__}: "
+                         f"{runfolder.one_line(e)})") from None
     try:
         model.load_state_dict(ckpt["model"])  # strict: never fall back to random weights
-    except RuntimeError as e:
+    except (RuntimeError, TypeError, AttributeError) as e:
         reason = str(e).strip().splitlines()[0]
         raise ValueError(f"{path} does not match a {args['arch']}: {reason}") from None
     return model.to(device), args
@@ -144,6 +148,7 @@ def train(args):
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
     ds = data.Dataset.from_args(args, args.transforms)
+    data.check_classifier(ds)
     model = models.build(args.arch, len(ds.classes), args.width)  # validates --arch before data or folder
     splits = {split: data.load(ds, n, seed=args.seed, split=split, device=device)
               for split, n in (("train", args.train_samples), ("val", args.val_samples), ("test", args.test_samples))}

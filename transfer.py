@@ -152,6 +152,7 @@ def transfer(args):
         print(f"transfer.py: {out} already has results.json, skipping (use --force to rerun)")
         return json.loads((out / "results.json").read_text())
     sets = [data.Dataset.from_args(args, t) for t in args.transforms]  # every name checked first
+    data.check_classifier(sets[0])
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)

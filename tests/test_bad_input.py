@@ -1,10 +1,21 @@
 """Ordinary mistakes and hostile input (issue 15): each is refused with one line naming what is
 wrong (the SystemExit message in-process, one line on stderr from the command line), a non-zero
-exit, and no new or changed files."""
+exit, and no new or changed files. Command lines, data folders, CIFAR batches, checkpoints and
+class lists."""
+import os
+import pickle
+
+import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 import data
+import invariance
+import models
+import sources
 import train
+import transfer
 
 
 @pytest.mark.parametrize("extra,says", [
@@ -15,6 +26,8 @@ import train
     (["--batch-size", "0"], "--batch-size"),
     (["--lr", "-1"], "--lr"), (["--lr", "0"], "--lr"), (["--lr", "nan"], "--lr"), (["--lr", "inf"], "--lr"),
     (["--weight-decay", "-1"], "--weight-decay"), (["--weight-decay", "nan"], "--weight-decay"),
+    (["--classes", "1-"], "bad class list '1-'"), (["--classes", "3,3,4,4"], "twice"),
+    (["--classes", "5-2"], "empty"), (["--classes", "0"], "two"), (["--classes", "²"], "bad class list '²'"),
     (["--arch", "nope"], "nope"), (["--transforms", "spin"], "spin"), (["--dataset", "mnist"], "mnist"),
     (["--epochs"], "--epochs"), (["--no-such-flag"], "--no-such-flag"),
 ])
@@ -23,8 +36,106 @@ def test_train_refuses_bad_arguments(tmp_path, tiny_train, refused, extra, says)
     assert line.startswith("train.py: error:") and says in line
 
 
+def write_png(path, alpha=255, size=12):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(0).integers(0, 256, (size, size, 4), dtype=np.uint8)
+    pixels[..., 3] = alpha
+    Image.fromarray(pixels, "RGBA").save(path)
+
+
+def si_score(root):
+    """An SI-Score folder: two objects, two backgrounds."""
+    for c in ("a", "b"):
+        write_png(root / "foregrounds" / c / "0.png")
+    for b in ("0", "1"):
+        (root / "backgrounds").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(root / "backgrounds" / f"{b}.jpg")
+    return root
+
+
+def break_file(path, how):
+    if how == "corrupt":
+        path.write_bytes(b"not an image at all")
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:60])
+    elif how == "broken link":
+        path.unlink()
+        path.symlink_to(path.with_name("gone.png"))
+    elif how == "folder":
+        path.unlink()
+        path.mkdir()
+    elif how == "transparent":
+        write_png(path, alpha=0)
+    elif how == "unreadable":
+        path.chmod(0)
+        if os.access(path, os.R_OK):
+            pytest.skip("root reads every file")
+
+
+@pytest.mark.parametrize("how", ["corrupt", "truncated", "broken link", "folder", "transparent", "unreadable"])
+@pytest.mark.parametrize("which", ["foregrounds/a/0.png", "backgrounds/1.jpg"])
+def test_a_broken_image_in_a_data_folder_is_named(tmp_path, tiny_train, refused, which, how):
+    if how == "transparent" and which.startswith("back"):
+        pytest.skip("backgrounds have no alpha")
+    root = si_score(tmp_path / "si")
+    break_file(root / which, how)
+    line = refused(train, [*tiny_train(tmp_path / "run"), "--objects", root, "--backgrounds", root,
+                           "--classes", "0-1"], tmp_path)
+    assert str(root / which) in line
+
+
+def test_upper_case_foregrounds_are_read(tmp_path):
+    root = si_score(tmp_path / "si")
+    (root / "foregrounds" / "a" / "0.png").rename(root / "foregrounds" / "a" / "0.PNG")
+    assert sources.object_canvases(str(root), 32, "cpu").shape == (2, 4, 32, 32)
+
+
+@pytest.mark.parametrize("batch,says", [
+    (b"X\x02\x00\x00\x00\xff\xfe.", "UnicodeDecodeError"),  # a string that is not UTF-8
+    (b"\x80\x04\x95", "not a readable"),  # truncated
+    ({b"data": np.zeros((10, 100), np.uint8), b"labels": [0] * 10}, "3,072"),
+    ({b"data": np.zeros((10, 3072), np.uint8), b"labels": [0] * 9}, "label"),
+    ({b"data": np.zeros((10, 3072), np.uint8), b"labels": [12] * 10}, "label"),
+])
+def test_a_corrupt_cifar_batch_is_named(tmp_path, tiny_train, make_cifar, refused, batch, says):
+    make_cifar(tmp_path / "cifar")
+    path = tmp_path / "cifar" / "cifar-10-batches-py" / "data_batch_2"
+    path.write_bytes(batch if isinstance(batch, bytes) else pickle.dumps(batch))
+    line = refused(train, [*tiny_train(tmp_path / "run"), "--dataset", "cifar10", "--data-dir", tmp_path / "cifar",
+                           "--classes", "0-1"], tmp_path)
+    assert str(path) in line and says in line
+
+
+def save_checkpoint(path, args, weights=None):
+    weights = models.build("vgg11", 3, 0.125).state_dict() if weights is None else weights
+    torch.save({"model": weights, "args": args}, path)
+    return path
+
+
+@pytest.mark.parametrize("args", [
+    {"arch": "vgg11", "width": 0.125},  # no classes
+    {"arch": "vgg11", "classes": None, "width": 0.125},
+    {"arch": "vgg11", "classes": "0-2", "width": "0.125"},
+    {"arch": ["vgg11"], "classes": "0-2", "width": 0.125},
+    ["vgg11", "0-2"],
+])
+@pytest.mark.parametrize("script", [transfer, invariance])
+def test_a_checkpoint_with_broken_args_is_named(tmp_path, refused, script, args):
+    path = save_checkpoint(tmp_path / "checkpoint.pt", args)
+    line = refused(script, ["--checkpoint", path, "--device", "cpu", "--out", tmp_path / "run"], tmp_path)
+    assert str(path) in line
+
+
+@pytest.mark.parametrize("extra,says", [(["--classes", "3"], "two"), (["--lr", "nan"], "--lr"),
+                                        (["--epochs", "-1"], "--epochs")])
+def test_transfer_refuses_bad_arguments(tmp_path, tiny_checkpoint, refused, extra, says):
+    line = refused(transfer, ["--checkpoint", tiny_checkpoint, "--device", "cpu", "--out", tmp_path / "run", *extra],
+                   tmp_path)
+    assert line.startswith("transfer.py: error:") and says in line
+
+
 @pytest.mark.parametrize("extra,says", [(["--n", "1e7"], "--n"), (["--device", "gpu"], "gpu"),
-                                        (["--out", "."], "folder")])
+                                        (["--classes", "1-"], "bad class list"), (["--out", "."], "folder")])
 def test_data_refuses_bad_arguments(tmp_path, refused, extra, says, monkeypatch):
     monkeypatch.chdir(tmp_path)
     line = refused(data, ["--out", "grid.png", *extra], tmp_path)
