@@ -10,6 +10,7 @@ permutation; 0 = invariant, about 1 = not. Also with the cosine distance. One me
 sweep with one name: several sets (--transforms rotate hue none) on several test distributions
 (--distributions train,objects,random,cifar10, E3's columns) are measured in one process.
 invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}]}.
+Features that are not finite, or that do not vary between images (0 / 0), are refused.
 """
 import dataclasses
 import json
@@ -37,7 +38,10 @@ def pair_features(model, ds, n, *, seed=0, vary="transforms", device="cpu", amp=
         raise ValueError(f"invariance needs at least 2 samples, got {n}")
     x, _ = data.load(ds, n, seed=seed, split="test", device=device)
     x2, _ = data.load(ds, n, seed=seed, split="test", device=device, **{VARY[vary]: seed + 1_000_003})
-    return models.extract_features(model, x, amp=amp), models.extract_features(model, x2, amp=amp)
+    f, f2 = models.extract_features(model, x, amp=amp), models.extract_features(model, x2, amp=amp)
+    if not (f.isfinite().all() and f2.isfinite().all()):
+        raise ValueError("the backbone's features are not finite: no invariance can be measured")
+    return f, f2
 
 
 def ratio(f, f2, seed, metric="l2"):
@@ -49,7 +53,11 @@ def ratio(f, f2, seed, metric="l2"):
         dist = lambda a, b: (a - b).norm(dim=1)
     else:
         dist = lambda a, b: 1 - F.cosine_similarity(a, b, dim=1)
-    return (dist(f, f2).mean() / dist(f, f[perm.to(f.device)]).mean()).item()
+    between = dist(f, f[perm.to(f.device)]).mean()
+    if not between > 0:
+        raise ValueError(f"the features do not vary between images ({metric} distance 0): their invariance is "
+                         "0 / 0, undefined")
+    return (dist(f, f2).mean() / between).item()
 
 
 def invariance(model, ds, n, *, seed=0, vary="transforms", device="cpu", amp=False):

@@ -161,12 +161,22 @@ def write_atomic(path, write):
         raise
 
 
+def _json(obj, path, **kwargs):
+    """JSON as strict readers take it: a NaN or an infinity is refused, never written."""
+    try:
+        return json.dumps(obj, allow_nan=False, **kwargs)
+    except ValueError:
+        raise ValueError(f"{path} not written: it would hold a number that is not finite (NaN or infinity)") from None
+
+
 def write_json(path, obj):
-    write_atomic(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
+    text = _json(obj, path, indent=2) + "\n"
+    write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def write_jsonl(path, rows):
-    write_atomic(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    text = "".join(_json(r, path) + "\n" for r in rows)
+    write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def git_revision():

@@ -7,7 +7,8 @@ indexed from them (no DataLoader). Adam lr 1e-3, no weight decay and no schedule
 vit: weight decay 5e-5, 5 warm-up epochs, then cosine decay to 1e-5. The last epoch's weights
 are kept; nothing is selected on validation or test accuracy. The run folder (runfolder.py)
 gets args.json, metrics.jsonl (a line per epoch), checkpoint.pt (the unwrapped weights and the
-arguments that rebuild the model) and results.json (train, val and held-out test accuracy).
+arguments that rebuild the model) and results.json (train, val and held-out test accuracy). A run
+whose loss stops being finite is stopped with one line and writes neither a checkpoint nor results.
 """
 import json
 import math
@@ -62,13 +63,24 @@ def batches(n, batch_size, generator, device):
     return list(perm.split(batch_size))
 
 
+def check_finite(losses, first_step, desc):
+    """Stop a diverged run: ValueError naming the first step (counted from 1) whose loss is not finite."""
+    bad = (~torch.isfinite(torch.stack(losses))).nonzero()
+    if len(bad):
+        step = int(bad[0, 0])
+        raise ValueError(f"{desc}, step {first_step + step}: the loss is not finite ({losses[step].item()}): "
+                         "training diverged (a lower --lr?); no results are written")
+
+
 def run_epoch(net, optimizer, scheduler, images, labels, batch_size, generator, amp=False, desc=""):
     """One pass of cross-entropy training; returns (mean loss, running accuracy, seconds).
-    The scheduler, if any, steps every batch. transfer.py's full fine-tuning reuses this."""
+    The scheduler, if any, steps every batch. transfer.py's full fine-tuning reuses this. A loss
+    that is not finite stops it (check_finite), within 25 steps and at the end of the epoch."""
     net.train()
     start, seen = time.time(), 0
     total_loss = torch.zeros((), device=images.device)  # summed on the device: no sync per step
     correct = torch.zeros((), dtype=torch.long, device=images.device)
+    losses, checked = [], 1  # the losses since step `checked`, read when the bar reads one anyway
     bar = tqdm(batches(len(images), batch_size, generator, images.device), desc=desc, leave=False,
                disable=not sys.stderr.isatty())
     for step, idx in enumerate(bar):
@@ -81,10 +93,15 @@ def run_epoch(net, optimizer, scheduler, images, labels, batch_size, generator, 
         if scheduler is not None:
             scheduler.step()
         total_loss += loss.detach() * len(idx)
+        losses.append(loss.detach())
         correct += (logits.argmax(1) == labels[idx]).sum()
         seen += len(idx)
         if step % 25 == 0:  # reading the loss waits for the GPU: only now and then
+            check_finite(losses, checked, desc)
+            losses, checked = [], step + 2
             bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{seen / (time.time() - start):.0f}")
+    if losses:
+        check_finite(losses, checked, desc)
     mean_loss, acc = total_loss.item() / seen, correct.item() / seen
     return mean_loss, acc, time.time() - start
 
@@ -106,7 +123,8 @@ def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
 
 def load_checkpoint(path, device="cpu"):
     """Rebuild the model from a train.py checkpoint's arguments and load its weights strictly.
-    Returns (model, ckpt_args); raises ValueError with a one-line reason otherwise."""
+    Returns (model, ckpt_args); raises ValueError with a one-line reason otherwise, among them
+    weights that are not finite (a diverged run)."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"checkpoint {path} does not exist")
@@ -127,6 +145,10 @@ def load_checkpoint(path, device="cpu"):
     except (RuntimeError, TypeError, AttributeError) as e:
         reason = str(e).strip().splitlines()[0]
         raise ValueError(f"{path} does not match a {args['arch']}: {reason}") from None
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        raise ValueError(f"{path} holds weights that are not finite ({bad[0]}, {len(bad)} tensors in all): "
+                         "its training diverged")
     return model.to(device), args
 
 

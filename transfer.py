@@ -94,8 +94,12 @@ def linear_probe(backbone, train_set, test_set, num_classes, *, epochs, batch_si
     before = copy.deepcopy(backbone.state_dict())
     train_f = models.extract_features(backbone, train_set[0], amp=amp)
     test_f = models.extract_features(backbone, test_set[0], amp=amp)
+    if not (train_f.isfinite().all() and test_f.isfinite().all()):
+        raise ValueError("the backbone's features are not finite: the probe would fit NaN")
     head = fit_linear(train_f, train_set[1], num_classes, epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed)
+    if not all(p.isfinite().all() for p in head.parameters()):
+        raise ValueError("the linear probe diverged: its weights are not finite (a lower --lr?)")
     after = backbone.state_dict()
     assert not backbone.training, "the backbone must stay in eval mode (frozen BatchNorm statistics)"
     assert all(torch.equal(before[k], after[k]) for k in before), "the probe changed the backbone"
