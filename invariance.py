@@ -9,8 +9,8 @@ invariance = mean ||f(x_i) - f(x'_i)|| / mean ||f(x_i) - f(x_pi(i))||, pi a seed
 permutation; 0 = invariant, about 1 = not. Also with the cosine distance. One measurement is the
 sweep with one name: several sets (--transforms rotate hue none) on several test distributions
 (--distributions train,objects,random,cifar10, E3's columns) are measured in one process.
-invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}]}.
-Features that are not finite, or that do not vary between images (0 / 0), are refused.
+invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}],
+"settings"}. Features that are not finite, or that do not vary between images (0 / 0), are refused.
 """
 import dataclasses
 import json
@@ -97,14 +97,16 @@ def distributions(names, ds, ckpt_args):
 def default_out(args):
     what = "+".join(data.parse_transforms(args.transforms[0])) or "none" if len(args.transforms) == 1 \
         else f"{len(args.transforms)}sets"
-    return str(Path(args.checkpoint).parent / "invariance" / f"{args.vary}-{what}-s{args.seed}")
+    name = runfolder.default_name(args, f"{args.vary}-{what}-s{args.seed}")
+    return str(Path(args.checkpoint).parent / "invariance" / name)
 
 
 def measure(args):
     """The invariance of the checkpoint to each transformation set on each distribution; writes
     and returns invariance.json."""
-    model, ckpt_args = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     out = Path(args.out or default_out(args))
+    runfolder.check_out(out, reads=args.checkpoint)
+    model, ckpt_args = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     if runfolder.is_done(out, "invariance.json", args):
         print(f"invariance.py: {out} already has invariance.json, skipping (use --force to rerun)")
         return json.loads((out / "invariance.json").read_text())
@@ -114,17 +116,19 @@ def measure(args):
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)
+    settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the measurements
     start, records = time.time(), []
-    for dist, dist_ds in dists.items():
-        for names in sets:
-            result = invariance(model, dataclasses.replace(dist_ds, transforms=tuple(names)), args.samples,
-                                seed=args.seed, vary=args.vary, device=device, amp=amp)
-            records.append({"distribution": dist, "transforms": ",".join(names) or "none", "vary": args.vary,
-                            **result})
-            print(f"{dist}, {records[-1]['transforms']}: l2 {result['l2']:.4f}, cosine {result['cosine']:.4f}")
-    result = {"samples": args.samples, "records": records}
-    runfolder.create(out, args)  # everything is computed: only now does the run folder appear
-    runfolder.write_json(out / "invariance.json", result)
+    with runfolder.claim(out):
+        for dist, dist_ds in dists.items():
+            for names in sets:
+                result = invariance(model, dataclasses.replace(dist_ds, transforms=tuple(names)), args.samples,
+                                    seed=args.seed, vary=args.vary, device=device, amp=amp)
+                records.append({"distribution": dist, "transforms": ",".join(names) or "none", "vary": args.vary,
+                                **result})
+                print(f"{dist}, {records[-1]['transforms']}: l2 {result['l2']:.4f}, cosine {result['cosine']:.4f}")
+        result = {"samples": args.samples, "records": records, "settings": settings}
+        runfolder.create(out, args)  # everything is computed: only now is an earlier run removed
+        runfolder.write_json(out / "invariance.json", result)
     print(f"wrote {out / 'invariance.json'} ({time.time() - start:.1f} s)")
     return result
 
@@ -148,7 +152,8 @@ def get_args_parser():
     p.add_argument("--seed", type=runfolder.seed, default=0,
                    help="data and pairing seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/invariance/<vary>-<transforms>-s<seed>)")
+    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/invariance/<vary>-<transforms>-s<seed>-<8 hex "
+                              "digits of the settings>)")
     return p
 
 

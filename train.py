@@ -7,8 +7,9 @@ indexed from them (no DataLoader). Adam lr 1e-3, no weight decay and no schedule
 vit: weight decay 5e-5, 5 warm-up epochs, then cosine decay to 1e-5. The last epoch's weights
 are kept; nothing is selected on validation or test accuracy. The run folder (runfolder.py)
 gets args.json, metrics.jsonl (a line per epoch), checkpoint.pt (the unwrapped weights and the
-arguments that rebuild the model) and results.json (train, val and held-out test accuracy). A run
-whose loss stops being finite is stopped with one line and writes neither a checkpoint nor results.
+arguments that rebuild the model) and results.json (train, val and held-out test accuracy, and
+the settings). A run whose loss stops being finite is stopped with one line and writes neither a
+checkpoint nor results.
 """
 import json
 import math
@@ -154,7 +155,7 @@ def load_checkpoint(path, device="cpu"):
 
 def default_out(args):
     transforms = "+".join(data.parse_transforms(args.transforms)) or "none"
-    return str(Path("runs") / "pretrain" / f"{args.arch}-{transforms}-s{args.seed}")
+    return str(Path("runs") / "pretrain" / runfolder.default_name(args, f"{args.arch}-{transforms}-s{args.seed}"))
 
 
 def train(args):
@@ -162,19 +163,27 @@ def train(args):
     is results.json plus "history", the per-epoch rows of metrics.jsonl. If the folder already
     holds this run (and not --force) nothing is trained: the stored model and results return."""
     out = Path(args.out or default_out(args))
+    runfolder.check_out(out)
     if runfolder.is_done(out, "results.json", args):
         print(f"train.py: {out} already has results.json, skipping (use --force to rerun)")
         model, _ = load_checkpoint(out / "checkpoint.pt", args.device)
         return model, json.loads((out / "results.json").read_text())
-    seed_everything(args.seed, args.deterministic)
     device = torch.device(args.device)
-    amp = device.type == "cuda" and not args.no_amp
     ds = data.Dataset.from_args(args, args.transforms)
     data.check_classifier(ds)
-    model = models.build(args.arch, len(ds.classes), args.width)  # validates --arch before data or folder
+    models.build(args.arch, len(ds.classes), args.width)  # validates --arch before the folder is made
+    with runfolder.claim(out):
+        return _train(args, out, ds, device)
+
+
+def _train(args, out, ds, device):
+    """train() in the run folder it holds: the data, then the training, then the results."""
+    seed_everything(args.seed, args.deterministic)
+    amp = device.type == "cuda" and not args.no_amp
+    model = models.build(args.arch, len(ds.classes), args.width)
     splits = {split: data.load(ds, n, seed=args.seed, split=split, device=device)
               for split, n in (("train", args.train_samples), ("val", args.val_samples), ("test", args.test_samples))}
-    runfolder.create(out, args)  # everything is validated: only now does the run folder appear
+    runfolder.create(out, args)  # the data are made: only now is anything of an earlier run removed
 
     model = models.to_device(model, device, amp)
     net = torch.compile(model) if args.compile else model
@@ -203,7 +212,8 @@ def train(args):
     runfolder.write_atomic(out / "checkpoint.pt", lambda f: torch.save(ckpt, f))
     results = {"train_acc": evaluate(net, *splits["train"], args.batch_size, amp),
                "val_acc": history[-1]["val_acc"],
-               "test_acc": evaluate(net, *splits["test"], args.batch_size, amp)}
+               "test_acc": evaluate(net, *splits["test"], args.batch_size, amp),
+               "settings": runfolder.settings(args)}
     runfolder.write_json(out / "results.json", results)
     print(f"test accuracy {100 * results['test_acc']:.2f}%  ({out / 'results.json'}; {time.time() - start:.1f} s)")
     return model, {**results, "history": history}
@@ -228,7 +238,8 @@ def get_args_parser():
     p.add_argument("--seed", type=runfolder.seed, default=0,
                    help="data, init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
+    runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>-<8 hex digits of "
+                              "the settings>)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic algorithms and no cudnn benchmarking (slower)")

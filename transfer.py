@@ -11,7 +11,8 @@ trains every weight (the appendix's full fine-tuning), the learning rate decayin
 Several sets (--transforms rotate rotate,hue ...) probe the one backbone on each in turn, as E2
 does with t_1 ... t_8: each set gets its own data and a fresh head, reseeded, so its record equals
 a run with that set alone. results.json: {"mode", "records": [{"transforms", "train_acc",
-"test_acc"}, ...]}, held-out test accuracy of the last epoch.
+"test_acc"}, ...], "settings"}, held-out test accuracy of the last epoch; the settings include the
+checkpoint's SHA-256, so a probe of a checkpoint trained again since is not done (runfolder.py).
 """
 import copy
 import json
@@ -124,7 +125,8 @@ def fine_tune(model, train_set, *, epochs, batch_size, lr, seed, amp=False):
 def default_out(args):
     sets = args.transforms
     what = f"{len(sets)}sets" if len(sets) > 1 else "+".join(data.parse_transforms(sets[0])) or "none"
-    return str(Path(args.checkpoint).parent / "transfer" / f"{args.mode}-{what}-s{args.seed}")
+    name = runfolder.default_name(args, f"{args.mode}-{what}-s{args.seed}")
+    return str(Path(args.checkpoint).parent / "transfer" / name)
 
 
 def transfer_to(model, ds, args, device, amp):
@@ -150,8 +152,9 @@ def transfer_to(model, ds, args, device, amp):
 def transfer(args):
     """Probe (or fine-tune) the checkpoint on each transformation set and write results.json;
     returns what it wrote."""
-    model, _ = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     out = Path(args.out or default_out(args))
+    runfolder.check_out(out, reads=args.checkpoint)
+    model, _ = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     if runfolder.is_done(out, "results.json", args):
         print(f"transfer.py: {out} already has results.json, skipping (use --force to rerun)")
         return json.loads((out / "results.json").read_text())
@@ -160,14 +163,16 @@ def transfer(args):
     device = torch.device(args.device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)
+    settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the probes
     start, records = time.time(), []
-    for ds in sets:
-        records.append(transfer_to(model, ds, args, device, amp))
-        print(f"{','.join(ds.transforms) or 'none'}: train {records[-1]['train_acc']:.4f}, "
-              f"test {records[-1]['test_acc']:.4f}")
-    result = {"mode": args.mode, "records": records}
-    runfolder.create(out, args)  # everything is computed: only now does the run folder appear
-    runfolder.write_json(out / "results.json", result)
+    with runfolder.claim(out):
+        for ds in sets:
+            records.append(transfer_to(model, ds, args, device, amp))
+            print(f"{','.join(ds.transforms) or 'none'}: train {records[-1]['train_acc']:.4f}, "
+                  f"test {records[-1]['test_acc']:.4f}")
+        result = {"mode": args.mode, "records": records, "settings": settings}
+        runfolder.create(out, args)  # everything is computed: only now is an earlier run removed
+        runfolder.write_json(out / "results.json", result)
     print(f"wrote {out / 'results.json'} ({time.time() - start:.1f} s)")
     return result
 
@@ -190,7 +195,8 @@ def get_args_parser():
     p.add_argument("--seed", type=runfolder.seed, default=0,
                    help="data, head init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/transfer/<mode>-<transforms>-s<seed>)")
+    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/transfer/<mode>-<transforms>-s<seed>-<8 hex "
+                              "digits of the settings>)")
     return p
 
 

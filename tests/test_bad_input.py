@@ -1,9 +1,14 @@
 """Ordinary mistakes and hostile input (issue 15): each is refused with one line naming what is
 wrong (the SystemExit message in-process, one line on stderr from the command line), a non-zero
-exit, and no new or changed files. Command lines, data folders, CIFAR batches, checkpoints and
-class lists."""
+exit, and no new or changed files. Command lines, --out, data folders, CIFAR batches, checkpoints,
+class lists and Ctrl-C."""
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +21,8 @@ import models
 import sources
 import train
 import transfer
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("extra,says", [
@@ -34,6 +41,35 @@ import transfer
 def test_train_refuses_bad_arguments(tmp_path, tiny_train, refused, extra, says):
     line = refused(train, [*tiny_train(tmp_path / "run"), *extra], tmp_path)
     assert line.startswith("train.py: error:") and says in line
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A folder this process cannot write in, even as root (chattr +i), or skip."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):
+        subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("no way to make a folder read-only here")
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("where", ["file", "under a file", "read-only"])
+def test_an_out_that_cannot_be_a_run_folder(tmp_path, tiny_train, tiny_checkpoint, refused, request, where):
+    (tmp_path / "file").write_text("mine")
+    out = {"file": tmp_path / "file", "under a file": tmp_path / "file" / "run",
+           "read-only": request.getfixturevalue("read_only") / "run" if where == "read-only" else None}[where]
+    for script, argv in ((train, tiny_train(out)),
+                         (transfer, ["--checkpoint", tiny_checkpoint, "--device", "cpu", "--out", out]),
+                         (invariance, ["--checkpoint", tiny_checkpoint, "--device", "cpu", "--out", out])):
+        line = refused(script, argv, tmp_path)
+        assert "--out" in line and str(out.parent if where != "file" else out) in line
 
 
 def write_png(path, alpha=255, size=12):
@@ -134,6 +170,14 @@ def test_transfer_refuses_bad_arguments(tmp_path, tiny_checkpoint, refused, extr
     assert line.startswith("transfer.py: error:") and says in line
 
 
+def test_a_probe_into_its_checkpoints_folder_is_refused(tmp_path, tiny_train, refused):
+    train.train(train.get_args_parser().parse_args(tiny_train(tmp_path / "pre")))
+    for script in (transfer, invariance):
+        line = refused(script, ["--checkpoint", tmp_path / "pre" / "checkpoint.pt", "--device", "cpu", "--force",
+                                "--out", tmp_path / "pre"], tmp_path)
+        assert "checkpoint" in line
+
+
 @pytest.mark.parametrize("extra,says", [(["--n", "1e7"], "--n"), (["--device", "gpu"], "gpu"),
                                         (["--classes", "1-"], "bad class list"), (["--out", "."], "folder")])
 def test_data_refuses_bad_arguments(tmp_path, refused, extra, says, monkeypatch):
@@ -142,7 +186,44 @@ def test_data_refuses_bad_arguments(tmp_path, refused, extra, says, monkeypatch)
     assert line.startswith("data.py: error:") and says in line
 
 
+@pytest.mark.parametrize("script", [train, transfer, invariance])
+def test_ctrl_c_is_one_line_and_the_run_is_made_again(tmp_path, tiny_train, tiny_checkpoint, refused, monkeypatch,
+                                                      script):
+    argv = {train: tiny_train(tmp_path / "run"),
+            transfer: ["--checkpoint", tiny_checkpoint, "--train-samples", "8", "--test-samples", "8", "--epochs", "1",
+                       "--device", "cpu", "--out", tmp_path / "run"],
+            invariance: ["--checkpoint", tiny_checkpoint, "--samples", "8", "--device", "cpu",
+                         "--out", tmp_path / "run"]}[script]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "load", interrupt)  # every script is interrupted while it makes its images
+    try:
+        line = refused(script, argv, tmp_path)
+    except KeyboardInterrupt:  # let through, it would stop pytest itself
+        pytest.fail("Ctrl-C ends the script with a traceback")
+    assert "interrupted" in line and "same command" in line
+    monkeypatch.undo()
+    script.main(script.get_args_parser().parse_args([str(a) for a in argv]))
+    assert list((tmp_path / "run").glob("*.json"))
+
+
 def test_the_command_line_says_one_line(tmp_path, cli):
     r = cli("train.py", "--lr", "nan", "--out", tmp_path / "run")
     assert r.returncode != 0 and r.stderr.strip().splitlines() == [r.stderr.strip()], r.stderr
     assert "--lr" in r.stderr and not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_on_the_command_line(tmp_path, tiny_train):
+    argv = tiny_train(tmp_path / "run", "--train-samples", "512", "--batch-size", "32", "--epochs", "1000")
+    proc = subprocess.Popen([sys.executable, "train.py", *argv], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not (tmp_path / "run" / "args.json").exists() and time.time() < deadline:  # training has started
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+    assert not (tmp_path / "run" / "results.json").exists() and not (tmp_path / "run" / ".lock").exists()
