@@ -37,6 +37,13 @@ def _device(device):
     return device
 
 
+IMAGE_BYTES = 3 * 32 * 32 + 8  # a uint8 image and its int64 label
+
+
+def ensure_fits(n, device):
+    """Refuse n images that cannot fit in the device's free memory, before making any."""
+    runfolder.ensure_fits(n * IMAGE_BYTES, device, f"{n:,} images of 32 x 32")
+
 
 # ----------------------------------------------------------------------------------------
 
@@ -333,6 +340,7 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
     Transforms-2D, cifar() for CIFAR and composite() for E4. transform_seed redraws only the
     transformations' parameters; object_seed and image_seed redraw only a composite's object or
     its CIFAR image (the invariance pairs of SPEC 4 and E4)."""
+    ensure_fits(n, device)
     if ds.name in COMPOSITES:
         if ds.transforms:
             raise ValueError(f"{ds.name} takes no transformations, got {','.join(ds.transforms)!r}")

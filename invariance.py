@@ -114,6 +114,7 @@ def measure(args):
     dists = distributions(args.distributions.split(","), ds, ckpt_args)
     sets = [data.parse_transforms(t) for t in args.transforms]  # every name checked first
     device = torch.device(args.device)
+    data.ensure_fits(2 * args.samples, device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)
     settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the measurements

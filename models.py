@@ -163,6 +163,16 @@ def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
     return MODELS[arch](num_classes, width)
 
 
+def parameter_count(arch: str, num_classes: int, width: float = 1.0) -> int:
+    """How many parameters build() makes, counted on the meta device (no memory is taken), so that
+    a network too large for the machine is refused before it is built."""
+    try:
+        with torch.device("meta"):
+            return sum(p.numel() for p in build(arch, num_classes, width).parameters())
+    except RuntimeError:  # a tensor past 2^63 elements: "Storage size calculation overflowed"
+        raise ValueError(f"a {arch} of width {width:g} has too many parameters to count") from None
+
+
 # ----------------------------------------------------------------------------------------
 # How a backbone runs: one layout, input scaling and precision for every script.
 

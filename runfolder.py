@@ -114,6 +114,27 @@ def run_main(prog, fn, args):
         sys.exit(f"{prog}: interrupted: no result was written; the same command makes the run again")
 
 
+def ensure_fits(nbytes, device, what):
+    """Refuse what needs more memory than the device has free, at once and with the numbers,
+    instead of failing (or being killed) partway through."""
+    free = free_memory(device)
+    if free is not None and nbytes > free:
+        raise ValueError(f"{what} need {nbytes / 2 ** 30:,.1f} GiB, more than the {free / 2 ** 30:,.1f} GiB "
+                         f"free on {device}")
+
+
+def free_memory(device):
+    """Bytes free on device: CUDA's free memory, or MemAvailable on Linux; None if unknown."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 def add_run_args(p, out_help):
     """The flags every run shares: where it runs and where its folder is."""
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu",

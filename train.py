@@ -171,7 +171,10 @@ def train(args):
     device = torch.device(args.device)
     ds = data.Dataset.from_args(args, args.transforms)
     data.check_classifier(ds)
-    models.build(args.arch, len(ds.classes), args.width)  # validates --arch before the folder is made
+    params = models.parameter_count(args.arch, len(ds.classes), args.width)  # validates --arch and --width
+    runfolder.ensure_fits(16 * params, device, f"a {args.arch} of width {args.width:g} ({params:,} parameters), "
+                                               "its gradients and Adam's two moments")
+    data.ensure_fits(args.train_samples + args.val_samples + args.test_samples, device)
     with runfolder.claim(out):
         return _train(args, out, ds, device)
 

@@ -161,6 +161,7 @@ def transfer(args):
     sets = [data.Dataset.from_args(args, t) for t in args.transforms]  # every name checked first
     data.check_classifier(sets[0])
     device = torch.device(args.device)
+    data.ensure_fits(args.train_samples + args.test_samples, device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)
     settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the probes

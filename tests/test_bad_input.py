@@ -1,7 +1,7 @@
 """Ordinary mistakes and hostile input (issue 15): each is refused with one line naming what is
 wrong (the SystemExit message in-process, one line on stderr from the command line), a non-zero
 exit, and no new or changed files. Command lines, --out, data folders, CIFAR batches, checkpoints,
-class lists and Ctrl-C."""
+class lists, sizes that cannot fit in memory and Ctrl-C."""
 import os
 import pickle
 import signal
@@ -23,14 +23,16 @@ import train
 import transfer
 
 ROOT = Path(__file__).resolve().parents[1]
+BIG = str(10 ** 13)  # images or pairs: 30 TB, more than any machine has
 
 
 @pytest.mark.parametrize("extra,says", [
     (["--width", "inf"], "--width"), (["--width", "nan"], "--width"), (["--width", "0"], "--width"),
+    (["--width", "100000"], "GiB"),
     (["--device", "gpu"], "gpu"), (["--device", "cuda:99"], "cuda:99"),
     (["--seed", "1e20"], "--seed"), (["--seed", str(2 ** 64)], "--seed"), (["--seed", "-1"], "--seed"),
-    (["--train-samples", "0"], "--train-samples"), (["--epochs", "0"], "--epochs"),
-    (["--batch-size", "0"], "--batch-size"),
+    (["--train-samples", BIG], "GiB"), (["--train-samples", "0"], "--train-samples"),
+    (["--epochs", "0"], "--epochs"), (["--batch-size", "0"], "--batch-size"),
     (["--lr", "-1"], "--lr"), (["--lr", "0"], "--lr"), (["--lr", "nan"], "--lr"), (["--lr", "inf"], "--lr"),
     (["--weight-decay", "-1"], "--weight-decay"), (["--weight-decay", "nan"], "--weight-decay"),
     (["--classes", "1-"], "bad class list '1-'"), (["--classes", "3,3,4,4"], "twice"),
@@ -163,7 +165,7 @@ def test_a_checkpoint_with_broken_args_is_named(tmp_path, refused, script, args)
 
 
 @pytest.mark.parametrize("extra,says", [(["--classes", "3"], "two"), (["--lr", "nan"], "--lr"),
-                                        (["--epochs", "-1"], "--epochs")])
+                                        (["--train-samples", BIG], "GiB"), (["--epochs", "-1"], "--epochs")])
 def test_transfer_refuses_bad_arguments(tmp_path, tiny_checkpoint, refused, extra, says):
     line = refused(transfer, ["--checkpoint", tiny_checkpoint, "--device", "cpu", "--out", tmp_path / "run", *extra],
                    tmp_path)
@@ -178,7 +180,15 @@ def test_a_probe_into_its_checkpoints_folder_is_refused(tmp_path, tiny_train, re
         assert "checkpoint" in line
 
 
-@pytest.mark.parametrize("extra,says", [(["--n", "1e7"], "--n"), (["--device", "gpu"], "gpu"),
+@pytest.mark.parametrize("extra,says", [(["--samples", BIG], "GiB"), (["--samples", "1"], "2"),
+                                        (["--device", "gpu"], "gpu"), (["--distributions", "moon"], "moon")])
+def test_invariance_refuses_bad_arguments(tmp_path, tiny_checkpoint, refused, extra, says):
+    line = refused(invariance, ["--checkpoint", tiny_checkpoint, "--device", "cpu", "--out", tmp_path / "run", *extra],
+                   tmp_path)
+    assert line.startswith("invariance.py: error:") and says in line
+
+
+@pytest.mark.parametrize("extra,says", [(["--n", "1e7"], "--n"), (["--n", BIG], "GiB"), (["--device", "gpu"], "gpu"),
                                         (["--classes", "1-"], "bad class list"), (["--out", "."], "folder")])
 def test_data_refuses_bad_arguments(tmp_path, refused, extra, says, monkeypatch):
     monkeypatch.chdir(tmp_path)
