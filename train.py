@@ -11,6 +11,7 @@ arguments that rebuild the model) and results.json (train, val and held-out test
 the settings). A run whose loss stops being finite is stopped with one line and writes neither a
 checkpoint nor results.
 """
+import contextlib
 import json
 import math
 import os
@@ -41,6 +42,21 @@ def seed_everything(seed, deterministic=False):
     # one; warn_only: a few backward kernels (e.g. adaptive avg-pool on CUDA) have no
     # deterministic version, and they warn instead of stopping the run
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
+
+
+@contextlib.contextmanager
+def one_thread(pin):
+    """With pin, the run on one CPU thread, and the thread count as it was afterwards. oneDNN's
+    convolutions, MKL's matrix products and the BatchNorm sums split their work by thread and
+    add in another order: 1 and 2 threads gave other weights (102 of resnet18's 122 tensors,
+    issue 15), and no switch of PyTorch's makes every kernel independent of the thread count."""
+    threads = torch.get_num_threads()
+    if pin:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @torch.no_grad()
@@ -175,7 +191,7 @@ def train(args):
     runfolder.ensure_fits(16 * params, device, f"a {args.arch} of width {args.width:g} ({params:,} parameters), "
                                                "its gradients and Adam's two moments")
     data.ensure_fits(args.train_samples + args.val_samples + args.test_samples, device)
-    with runfolder.claim(out):
+    with runfolder.claim(out), one_thread(args.deterministic and device.type == "cpu"):
         return _train(args, out, ds, device)
 
 
@@ -245,7 +261,8 @@ def get_args_parser():
                               "the settings>)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--deterministic", action="store_true",
-                   help="deterministic algorithms and no cudnn benchmarking (slower)")
+                   help="deterministic algorithms, no cudnn benchmarking, and on a CPU one thread, so that the "
+                        "same command gives the same weights whatever the machine's core count (slower)")
     return p
 
 
