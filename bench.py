@@ -14,7 +14,6 @@ torch.compile'd, plus the feature-extraction rate and
 the time of a 200-epoch linear probe on 50,000 cached 512-d features. The README has the
 numbers measured on a 2-core CPU and on one H100.
 """
-import argparse
 import json
 import os
 import random
@@ -29,6 +28,7 @@ from PIL import Image, ImageDraw
 
 import data
 import models
+import runfolder
 import sources
 import train
 import transfer
@@ -265,7 +265,7 @@ def write_json(records, path):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="bench.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="bench", required=True)
     d = sub.add_parser("data", help="data.generate against a per-sample torchvision/PIL pipeline")
     d.add_argument("--device", default="cpu", choices=["cpu", "cuda"],

@@ -9,12 +9,12 @@ says "n/a", never "yes". Same-minus-different gaps are paired by seed: each seed
 different models share the target task, so the interval of their difference is the one that
 answers whether same beats different.
 """
-import json
 import math
 import sys
 from pathlib import Path
 
 import experiments
+from runfolder import read_records
 
 T_975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
 DATASET_LABELS = {"t2d": "Transforms-2D", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
@@ -47,8 +47,10 @@ def verdict(*numbers, holds):
     return None if any(not math.isfinite(x) for x in numbers) else bool(holds)
 
 
-def read(path, key):
-    return json.loads(Path(path).read_text())[key]
+def accuracy(path, n=1, j=1):
+    """The test accuracy of record j of a result file with n records (a pretraining's file: its one
+    record); a broken file stops everything with its name (runfolder.read_records)."""
+    return read_records(path, "test_acc", n=n)[j - 1]["test_acc"]
 
 
 def _gather(found, n_planned, what, where, command):
@@ -85,8 +87,7 @@ def e1_results(scale, root="runs", cifar_dir=None):
     for p in points:
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre.exists():
-            found.setdefault((p.dataset, p.factor, p.value, p.kind), {})[p.seed] = (
-                read(probe, "records")[0]["test_acc"], read(pre, "test_acc"))
+            found.setdefault((p.dataset, p.factor, p.value, p.kind), {})[p.seed] = (accuracy(probe), accuracy(pre))
     _gather(found, len(points), "E1", f"{root}/{scale}", f"make fig2 SCALE={scale}")
     out = {}
     for dataset in experiments.DATASETS_E1:
@@ -197,7 +198,7 @@ def ft_results(scale, root="runs"):
     for p in points:
         path = Path(p.run) / "results.json"
         if path.exists():
-            found.setdefault((p.target, p.factor, p.value, p.kind), {})[p.seed] = read(path, "records")[0]["test_acc"]
+            found.setdefault((p.target, p.factor, p.value, p.kind), {})[p.seed] = accuracy(path)
     _gather(found, len(points), "E1-FT", f"{root}/{scale}", f"make fig2-finetune SCALE={scale}")
     out = {}
     for n in experiments.E1_FT[scale]["target_values"]:
@@ -246,9 +247,9 @@ def e2_results(scale, root="runs"):
     for p in points:
         probe, pre_path = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre_path.exists():
-            pre[p.arch, p.k, p.seed] = read(pre_path, "test_acc")
-            for j, rec in enumerate(read(probe, "records"), 1):
-                found.setdefault((p.arch, p.k, j), {})[p.seed] = rec["test_acc"]
+            pre[p.arch, p.k, p.seed] = accuracy(pre_path)
+            for j in range(1, experiments.E2_DEPTH + 1):
+                found.setdefault((p.arch, p.k, j), {})[p.seed] = accuracy(probe, experiments.E2_DEPTH, j)
     _gather({k: v for k, v in found.items() if k[2] == 1}, len(points), "E2", f"{root}/{scale}",
             f"make fig4 SCALE={scale}")
     out = {}
@@ -307,19 +308,19 @@ def check_rows(scale="paper", root="runs"):
     number shown beside the paper's without a claim on it."""
     _, points = experiments.paper_check(scale, root)
 
-    def probe(path, j=1):
+    def probe(path, n=1, j=1):
         path = Path(path) / "results.json"
-        return read(path, "records")[j - 1]["test_acc"] if path.exists() else NAN
+        return accuracy(path, n, j) if path.exists() else NAN
 
     def invariance(path):
         path = Path(path) / "invariance.json"
-        records = read(path, "records") if path.exists() else []
+        records = read_records(path, "l2", fields=("distribution", "transforms")) if path.exists() else []
         return next((r["l2"] for r in records if (r["distribution"], r["transforms"]) ==
                      ("train", experiments.CHECK_E3)), NAN)
 
     e1 = {p.kind: probe(p.probe) for p in points.e1}
     last = experiments.E2_DEPTH
-    e2 = {(p.k, j): probe(p.probe, j) for p in points.e2 for j in (1, last)}
+    e2 = {(p.k, j): probe(p.probe, last, j) for p in points.e2 for j in (1, last)}
     e3 = {m.trained: invariance(m.measure) for m in points.e3}
     same, diff, gain = e1.get("same", NAN), e1.get("different", NAN), e2.get((last, last), NAN) - e2.get((1, last), NAN)
     t = experiments.CHECK_E3

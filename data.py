@@ -15,7 +15,7 @@ composites (objects pasted onto CIFAR-10 or onto black); load() makes any of the
 """
 import argparse
 import os
-import sys
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+import runfolder
 import sources
 from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_, hash32, hash_key, parse_transforms
 
@@ -34,6 +35,14 @@ def _device(device):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' asked for, but CUDA is not available")
     return device
+
+
+IMAGE_BYTES = 3 * 32 * 32 + 8  # a uint8 image and its int64 label
+
+
+def ensure_fits(n, device):
+    """Refuse n images that cannot fit in the device's free memory, before making any."""
+    runfolder.ensure_fits(n * IMAGE_BYTES, device, f"{n:,} images of 32 x 32")
 
 
 # ----------------------------------------------------------------------------------------
@@ -107,7 +116,7 @@ def _read_cifar(name, root):
 
     import numpy as np
 
-    folder, train_files, test_files, key, _ = CIFAR[name]
+    folder, train_files, test_files, key, n_classes = CIFAR[name]
     path = Path(root) / folder
     if not path.is_dir():
         raise ValueError(f"{path} does not exist: {name} is read from the folder that torchvision's "
@@ -119,10 +128,18 @@ def _read_cifar(name, root):
             try:
                 with open(path / f, "rb") as fh:
                     batch = pickle.load(fh, encoding="bytes")
-                images.append(torch.from_numpy(np.ascontiguousarray(batch[b"data"], dtype=np.uint8)))
-                labels.append(torch.as_tensor(batch[key]))
-            except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError) as e:
+                x = torch.from_numpy(np.ascontiguousarray(batch[b"data"], dtype=np.uint8))
+                y = torch.as_tensor(batch[key], dtype=torch.long)
+            except Exception as e:  # a corrupt pickle raises nearly anything (UnicodeDecodeError, EOFError, ...)
                 raise ValueError(f"{path / f} is not a readable {name} batch ({type(e).__name__})") from None
+            if x.ndim != 2 or x.shape[1] != 3072 or not len(x):
+                raise ValueError(f"{path / f} does not hold {name} images: rows of 3,072 bytes expected, "
+                                 f"got an array of shape {tuple(x.shape)}")
+            if y.shape != (len(x),) or y.min() < 0 or y.max() >= n_classes:
+                raise ValueError(f"{path / f} does not hold a label in 0..{n_classes - 1} for each of its "
+                                 f"{len(x):,} images")
+            images.append(x)
+            labels.append(y)
         return torch.cat(images).view(-1, 3, 32, 32), torch.cat(labels)
 
     images, labels = read(train_files)
@@ -323,6 +340,7 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
     Transforms-2D, cifar() for CIFAR and composite() for E4. transform_seed redraws only the
     transformations' parameters; object_seed and image_seed redraw only a composite's object or
     its CIFAR image (the invariance pairs of SPEC 4 and E4)."""
+    ensure_fits(n, device)
     if ds.name in COMPOSITES:
         if ds.transforms:
             raise ValueError(f"{ds.name} takes no transformations, got {','.join(ds.transforms)!r}")
@@ -341,14 +359,30 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
 
 
 def parse_classes(spec):
-    """'0-29' or '0,3,7' or '0-4,10-14' -> list of object indices."""
+    """'0-29' or '0,3,7' or '0-4,10-14' -> list of object indices, each once (a class listed twice
+    would be one object with two labels)."""
     out = []
     for part in str(spec).split(","):
-        lo, _, hi = part.strip().partition("-")
-        if not lo.isdigit() or (hi and not hi.isdigit()):
-            raise ValueError(f"bad class list {spec!r}: use e.g. 0-29 or 0,3,7")
-        out += range(int(lo), int(hi or lo) + 1)
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part.strip(), re.ASCII)
+        if not m:
+            raise ValueError(f"bad class list {spec!r}: {part.strip()!r} is neither a class nor a range lo-hi "
+                             "(use e.g. 0-29 or 0,3,7)")
+        lo, hi = int(m[1]), int(m[2] or m[1])
+        if hi < lo:
+            raise ValueError(f"bad class list {spec!r}: the range {lo}-{hi} is empty")
+        out += range(lo, hi + 1)
+    seen = set()
+    for c in out:
+        if c in seen:
+            raise ValueError(f"bad class list {spec!r}: class {c} is listed twice")
+        seen.add(c)
     return out
+
+
+def check_classifier(ds):
+    """Refuse a classification task of fewer than two classes: it is 100% accurate whatever it learns."""
+    if len(ds.classes) < 2:
+        raise ValueError(f"--classes names {len(ds.classes)} class: a classifier needs at least two")
 
 
 def add_data_args(p):
@@ -401,29 +435,32 @@ def save_grid(images, titles, out, cols=8, zoom=4):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = runfolder.Parser(prog="data.py", description=__doc__.split("\n\n")[0],
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none "
                         f"(default: %(default)s); names: {', '.join(TRANSFORMS)}; "
                         f"categories: {', '.join(CATEGORIES)}")
-    p.add_argument("--n", type=int, default=64, help="number of samples (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="dataset seed (default: %(default)s)")
+    p.add_argument("--n", type=runfolder.count, default=64, help="number of samples (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0, help="dataset seed, 0 to 2^32 - 1 (default: %(default)s)")
     p.add_argument("--split", default="train", help="split name (default: %(default)s)")
     add_data_args(p)
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
+    p.add_argument("--device", type=runfolder.device, default="cpu", help="cpu or cuda (default: %(default)s)")
     p.add_argument("--out", default="figures/grid.png", help="image to write (default: %(default)s)")
     return p
 
 
-def main(args):
-    try:
-        ds = Dataset.from_args(args, args.transforms)
-        images, labels = load(ds, args.n, seed=args.seed, split=args.split, device=args.device)
-    except ValueError as e:
-        sys.exit(f"data.py: error: {e}")
+def grid(args):
+    if Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} is a folder: give the image file to write")
+    ds = Dataset.from_args(args, args.transforms)
+    images, labels = load(ds, args.n, seed=args.seed, split=args.split, device=args.device)
     save_grid(images.cpu(), [str(ds.classes[i]) for i in labels.tolist()], args.out)
     print(f"wrote {args.out}: {args.n} samples, transforms {args.transforms}")
+
+
+def main(args):
+    runfolder.run_main("data.py", grid, args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ skipped; the rest go to worker processes (runner.py), pretrainings before the pr
 them. Each experiment below is one section: its settings per scale beside its plan. `paper` is
 SPEC exactly; `small` is the same design reduced to fit a 2-core CPU (README, "Scales").
 """
-import argparse
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ from typing import NamedTuple
 import runner
 from data import CIFAR, cifar_counts
 from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
+from runfolder import Parser
 from runner import ARCH_COST, Run, command, pretrain_run, probe_run
 from transforms import TRANSFORMS
 
@@ -380,7 +380,7 @@ PLANS = {"fig2": e1, "fig2-finetune": e1_ft, "fig4": e2, "table-invariance": e3,
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(prog="experiments.py", description=__doc__.split("\n\n")[0])
     p.add_argument("figure", choices=list(PLANS),
                    help="whose runs: fig2 (and fig3) E1, fig2-finetune E1-FT, fig4 E2, table-invariance E3, "
                         "table-irrelevant E4, paper-check the paper-scale headline runs")

@@ -9,12 +9,11 @@ invariance = mean ||f(x_i) - f(x'_i)|| / mean ||f(x_i) - f(x_pi(i))||, pi a seed
 permutation; 0 = invariant, about 1 = not. Also with the cosine distance. One measurement is the
 sweep with one name: several sets (--transforms rotate hue none) on several test distributions
 (--distributions train,objects,random,cifar10, E3's columns) are measured in one process.
-invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}]}.
+invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}],
+"settings"}. Features that are not finite, or that do not vary between images (0 / 0), are refused.
 """
-import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -39,7 +38,10 @@ def pair_features(model, ds, n, *, seed=0, vary="transforms", device="cpu", amp=
         raise ValueError(f"invariance needs at least 2 samples, got {n}")
     x, _ = data.load(ds, n, seed=seed, split="test", device=device)
     x2, _ = data.load(ds, n, seed=seed, split="test", device=device, **{VARY[vary]: seed + 1_000_003})
-    return models.extract_features(model, x, amp=amp), models.extract_features(model, x2, amp=amp)
+    f, f2 = models.extract_features(model, x, amp=amp), models.extract_features(model, x2, amp=amp)
+    if not (f.isfinite().all() and f2.isfinite().all()):
+        raise ValueError("the backbone's features are not finite: no invariance can be measured")
+    return f, f2
 
 
 def ratio(f, f2, seed, metric="l2"):
@@ -51,7 +53,11 @@ def ratio(f, f2, seed, metric="l2"):
         dist = lambda a, b: (a - b).norm(dim=1)
     else:
         dist = lambda a, b: 1 - F.cosine_similarity(a, b, dim=1)
-    return (dist(f, f2).mean() / dist(f, f[perm.to(f.device)]).mean()).item()
+    between = dist(f, f[perm.to(f.device)]).mean()
+    if not between > 0:
+        raise ValueError(f"the features do not vary between images ({metric} distance 0): their invariance is "
+                         "0 / 0, undefined")
+    return (dist(f, f2).mean() / between).item()
 
 
 def invariance(model, ds, n, *, seed=0, vary="transforms", device="cpu", amp=False):
@@ -91,14 +97,16 @@ def distributions(names, ds, ckpt_args):
 def default_out(args):
     what = "+".join(data.parse_transforms(args.transforms[0])) or "none" if len(args.transforms) == 1 \
         else f"{len(args.transforms)}sets"
-    return str(Path(args.checkpoint).parent / "invariance" / f"{args.vary}-{what}-s{args.seed}")
+    name = runfolder.default_name(args, f"{args.vary}-{what}-s{args.seed}")
+    return str(Path(args.checkpoint).parent / "invariance" / name)
 
 
 def measure(args):
     """The invariance of the checkpoint to each transformation set on each distribution; writes
     and returns invariance.json."""
-    model, ckpt_args = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     out = Path(args.out or default_out(args))
+    runfolder.check_out(out, reads=args.checkpoint)
+    model, ckpt_args = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     if runfolder.is_done(out, "invariance.json", args):
         print(f"invariance.py: {out} already has invariance.json, skipping (use --force to rerun)")
         return json.loads((out / "invariance.json").read_text())
@@ -106,25 +114,28 @@ def measure(args):
     dists = distributions(args.distributions.split(","), ds, ckpt_args)
     sets = [data.parse_transforms(t) for t in args.transforms]  # every name checked first
     device = torch.device(args.device)
+    data.ensure_fits(2 * args.samples, device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)
+    settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the measurements
     start, records = time.time(), []
-    for dist, dist_ds in dists.items():
-        for names in sets:
-            result = invariance(model, dataclasses.replace(dist_ds, transforms=tuple(names)), args.samples,
-                                seed=args.seed, vary=args.vary, device=device, amp=amp)
-            records.append({"distribution": dist, "transforms": ",".join(names) or "none", "vary": args.vary,
-                            **result})
-            print(f"{dist}, {records[-1]['transforms']}: l2 {result['l2']:.4f}, cosine {result['cosine']:.4f}")
-    result = {"samples": args.samples, "records": records}
-    runfolder.create(out, args)  # everything is computed: only now does the run folder appear
-    runfolder.write_json(out / "invariance.json", result)
+    with runfolder.claim(out):
+        for dist, dist_ds in dists.items():
+            for names in sets:
+                result = invariance(model, dataclasses.replace(dist_ds, transforms=tuple(names)), args.samples,
+                                    seed=args.seed, vary=args.vary, device=device, amp=amp)
+                records.append({"distribution": dist, "transforms": ",".join(names) or "none", "vary": args.vary,
+                                **result})
+                print(f"{dist}, {records[-1]['transforms']}: l2 {result['l2']:.4f}, cosine {result['cosine']:.4f}")
+        result = {"samples": args.samples, "records": records, "settings": settings}
+        runfolder.create(out, args)  # everything is computed: only now is an earlier run removed
+        runfolder.write_json(out / "invariance.json", result)
     print(f"wrote {out / 'invariance.json'} ({time.time() - start:.1f} s)")
     return result
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="invariance.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by train.py")
     p.add_argument("--transforms", nargs="+", default=["none"], metavar="SET",
                    help="transformations to measure the invariance to: comma-separated names or categories, "
@@ -137,18 +148,18 @@ def get_args_parser():
                         "the data flags; train, the checkpoint's training data; objects, Transforms-2D objects of "
                         "--classes; random, random foregrounds and backgrounds; CIFAR, every class, from --data-dir "
                         "(default: %(default)s)")
-    p.add_argument("--samples", type=int, default=10_000, help="pairs of test images (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="data and pairing seed (default: %(default)s)")
+    p.add_argument("--samples", type=runfolder.count, default=10_000,
+                   help="pairs of test images, at least 2 (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0,
+                   help="data and pairing seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/invariance/<vary>-<transforms>-s<seed>)")
+    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/invariance/<vary>-<transforms>-s<seed>-<8 hex "
+                              "digits of the settings>)")
     return p
 
 
 def main(args):
-    try:
-        measure(args)
-    except ValueError as e:
-        sys.exit(f"invariance.py: error: {e}")
+    runfolder.run_main("invariance.py", measure, args)
 
 
 if __name__ == "__main__":

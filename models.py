@@ -16,6 +16,7 @@ device: its memory layout, its input scaling and its mixed precision, shared by 
 and invariance.
 """
 import contextlib
+import math
 
 import torch
 import torch.nn as nn
@@ -155,11 +156,21 @@ MODELS = {"resnet18": resnet18, "resnet50": resnet50, "densenet121": densenet121
 def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
     """The paper's network for width 1; `width` scales every layer's channels (the ViT's width),
     which SCALE=small uses to make the whole study fit a laptop CPU."""
-    if arch not in MODELS:
+    if not isinstance(arch, str) or arch not in MODELS:
         raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)}")
-    if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a finite number above 0, got {width!r}")
     return MODELS[arch](num_classes, width)
+
+
+def parameter_count(arch: str, num_classes: int, width: float = 1.0) -> int:
+    """How many parameters build() makes, counted on the meta device (no memory is taken), so that
+    a network too large for the machine is refused before it is built."""
+    try:
+        with torch.device("meta"):
+            return sum(p.numel() for p in build(arch, num_classes, width).parameters())
+    except RuntimeError:  # a tensor past 2^63 elements: "Storage size calculation overflowed"
+        raise ValueError(f"a {arch} of width {width:g} has too many parameters to count") from None
 
 
 # ----------------------------------------------------------------------------------------

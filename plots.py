@@ -11,7 +11,6 @@ with full fine-tuning on 200 and 2,000 target samples (the appendix). Each figur
 PNG and PDF with a JSON of its numbers, and prints its claims table (claims.py) beside the
 paper's numbers. The tables (E3, E4) and the report are tables.py's.
 """
-import argparse
 import json
 import math
 import os
@@ -26,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import claims  # noqa: E402
 import data  # noqa: E402
 import experiments  # noqa: E402
+from runfolder import Parser  # noqa: E402
 
 
 def _to_hwc(img):
@@ -257,7 +257,7 @@ FIGURES = {"fig2": ("invariance versus other factors (experiment E1)", fig2),
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(prog="plots.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="figure", required=True)
     f1 = sub.add_parser("fig1", help="Transforms-2D examples, one row per transformation")
     f1.add_argument("--out", default="figures/fig1.png", help="PNG to write, PDF beside it "

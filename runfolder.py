@@ -1,30 +1,143 @@
-"""A run's folder: the settings it was made with and its results, written atomically.
+"""A run's folder: the settings it was made with and its results, written atomically; and the
+command-line conventions that every script shares.
 
 Every run of train.py, transfer.py and invariance.py owns one folder:
 
     args.json        every flag, plus where and how it ran (git revision, threads), written first
-    <result>.json    written last: results.json, or invariance.json
+    <result>.json    written last: results.json, or invariance.json, with the settings that made it
 
-A run is done when its result file exists and the settings stored beside it equal the ones
-asked for now; a folder holding a run with other settings is refused with one line, never
-passed off as this run. The settings are every flag of the script's parser except the few in
-RUNTIME, which say where or how fast a run goes, not what it computes: a new flag counts as a
-setting unless it is added here.
+A run is done when its result file exists and the settings stored in it equal the ones asked for
+now; a folder holding a run with other settings is refused with one line, never passed off as
+this run. The settings are every flag of the script's parser except the few in RUNTIME, which say
+where or how fast a run goes, not what it computes (a new flag counts as a setting unless it is
+added here), plus, for a run that reads a checkpoint, the checkpoint's SHA-256: a probe of a
+checkpoint that has been trained again since is not done.
+
+One writer at a time: a run holds a lock on its folder (.lock, holding its process id) from its
+start to its end, and a second run into the same folder is refused with the first one's process
+id (POSIX; on Windows runs are not locked). A run that starts writing first removes every file an
+earlier run left there, its result file first, so an interrupted run leaves args.json (and
+train.py's metrics.jsonl) without a result, and the same command makes it again from the start.
+A folder that a failed run made and left empty is removed again.
 """
+import argparse
+import contextlib
+import hashlib
 import json
+import math
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import torch
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
+
 RUNTIME = ("device", "out", "force", "compile", "cuda_graph", "deterministic")
+RUN_FILES = ("results.json", "invariance.json", "checkpoint.pt", "metrics.jsonl")  # the results first
+
+
+# ----------------------------------------------------------------------------------------
+# The command line: one line for every refusal, argparse's included
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, as the scripts' own: `train.py: error: ...`, a
+    non-zero exit, and the line as the SystemExit message when called in-process (runner.py)."""
+
+    def error(self, message):
+        raise SystemExit(f"{self.prog}: error: {message} (see --help)")
+
+
+def _check(ok, message):
+    if not ok:
+        raise argparse.ArgumentTypeError(message)
+
+
+def count(text):
+    """argparse type: a whole number, at least 1."""
+    n = int(text)
+    _check(n >= 1, f"must be at least 1, got {n}")
+    return n
+
+
+def positive(text):
+    """argparse type: a finite number above 0."""
+    x = float(text)
+    _check(math.isfinite(x) and x > 0, f"must be a finite number above 0, got {text}")
+    return x
+
+
+def non_negative(text):
+    """argparse type: a finite number, 0 or more."""
+    x = float(text)
+    _check(math.isfinite(x) and x >= 0, f"must be a finite number, 0 or more, got {text}")
+    return x
+
+
+def seed(text):
+    """argparse type: 0 <= seed < 2^32 (the data's hashes fold larger seeds onto smaller ones)."""
+    n = int(text)
+    _check(0 <= n < 2 ** 32, f"must be in 0..{2 ** 32 - 1}, got {n}")
+    return n
+
+
+def device(text):
+    """argparse type: cpu, cuda or cuda:N, of a device that is there."""
+    try:
+        d = torch.device(text)
+    except RuntimeError:
+        d = None
+    _check(d is not None and d.type in ("cpu", "cuda"), f"unknown device {text!r}: use cpu, cuda or cuda:N")
+    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    _check(d.type == "cpu" or (d.index or 0) < found, f"{text} asked for, but this machine has {found} CUDA devices")
+    return text
+
+
+def one_line(e):
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def run_main(prog, fn, args):
+    """fn(args) as a script's main(): a refusal (ValueError), a failed read or write (OSError) or
+    Ctrl-C ends it with one line `prog: ...` and a non-zero exit, never a traceback."""
+    try:
+        return fn(args)
+    except (ValueError, OSError) as e:
+        sys.exit(f"{prog}: error: {one_line(e)}")
+    except KeyboardInterrupt:
+        sys.exit(f"{prog}: interrupted: no result was written; the same command makes the run again")
+
+
+def ensure_fits(nbytes, device, what):
+    """Refuse what needs more memory than the device has free, at once and with the numbers,
+    instead of failing (or being killed) partway through."""
+    free = free_memory(device)
+    if free is not None and nbytes > free:
+        raise ValueError(f"{what} need {nbytes / 2 ** 30:,.1f} GiB, more than the {free / 2 ** 30:,.1f} GiB "
+                         f"free on {device}")
+
+
+def free_memory(device):
+    """Bytes free on device: CUDA's free memory, or MemAvailable on Linux; None if unknown."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return None
 
 
 def add_run_args(p, out_help):
     """The flags every run shares: where it runs and where its folder is."""
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu",
                    help="cpu, cuda or cuda:N (default: %(default)s)")
     p.add_argument("--out", default=None, help=out_help)
     p.add_argument("--force", action="store_true", help="rerun even if the run's result file exists")
@@ -32,32 +145,145 @@ def add_run_args(p, out_help):
                    help="on CUDA, fp32 and NCHW instead of bf16 autocast and channels_last")
 
 
+# ----------------------------------------------------------------------------------------
+# The run folder
+
+
 def settings(args):
-    """What a run's results depend on: every flag but the RUNTIME ones."""
-    return {k: v for k, v in vars(args).items() if k not in RUNTIME}
+    """What a run's results depend on: every flag but the RUNTIME ones, and the checkpoint's
+    SHA-256 if the run reads one; as they read back from a result file (tuples as lists)."""
+    s = {k: v for k, v in vars(args).items() if k not in RUNTIME}
+    if s.get("checkpoint"):
+        s["checkpoint_sha256"] = file_digest(s["checkpoint"])
+    return json.loads(json.dumps(s))
+
+
+def default_name(args, readable):
+    """readable-<8 hex digits of the settings>: runs with distinct settings get distinct default
+    folders. The checkpoint's digest is left out, so that a probe of a checkpoint trained again
+    lands in the same folder and is refused there, not made beside the old one."""
+    s = {k: v for k, v in settings(args).items() if k != "checkpoint_sha256"}
+    return f"{readable}-{hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()[:8]}"
+
+
+_digests = {}
+
+
+def file_digest(path):
+    """SHA-256 of a file ("missing" if there is none), remembered per inode, size and mtime."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _digests:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _digests[key] = h.hexdigest()
+    return _digests[key]
+
+
+def _short(v):
+    s = json.dumps(v)
+    return s if len(s) <= 40 else s[:37] + "..."
 
 
 def is_done(out, result, args):
     """True if out holds this run's result already; raises ValueError if out holds a run made
     with other settings, False if there is nothing (or --force)."""
-    out = Path(out)
-    if args.force or not (out / result).exists():
+    path = Path(out) / result
+    if args.force or not path.is_file():
         return False
     try:
-        stored = json.loads((out / "args.json").read_text())
-    except (OSError, ValueError):
-        raise ValueError(f"{out} has {result} but no readable args.json: delete it or use --force") from None
-    changed = [k for k, v in settings(args).items() if stored.get(k, "(missing)") != v]
+        stored = json.loads(path.read_text()).get("settings")
+    except (OSError, ValueError, AttributeError):
+        stored = None
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path} is unreadable or does not say which settings made it: delete it or use --force")
+    asked = settings(args)
+    was, now = ({k: d.get(k, "(missing)") for k in sorted(asked.keys() | stored.keys())} for d in (stored, asked))
+    changed = [k for k in was if was[k] != now[k]]
     if changed:
-        diff = ", ".join(f"{k}: {stored.get(k, '(missing)')} != {getattr(args, k)}" for k in changed[:4])
+        diff = ", ".join(f"{k}: {_short(was[k])} != {_short(now[k])}" for k in changed[:4])
         raise ValueError(f"{out} holds a run with other settings ({diff}): delete it or use --force")
     return True
 
 
-def create(out, args):
-    """Make the run folder and write args.json: the settings, the revision and the threads."""
+def check_out(out, reads=None):
+    """Refuse an --out that cannot be a run folder: a file, a path under a file, a folder this
+    process may not write in, or the folder of the file `reads` (a checkpoint: starting a run
+    there would remove its pretraining). Checked before anything runs."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if reads and out.resolve() == Path(reads).resolve().parent:
+        raise ValueError(f"--out {out} is the folder of the checkpoint it reads: give the run a folder of its own")
+    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ValueError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: cannot write in {existing}")
+
+
+@contextlib.contextmanager
+def claim(out):
+    """Hold out's lock while the run goes on: a second run into the same folder is refused with
+    the first one's process id. Folders this made and the run left empty are removed afterwards."""
+    out = Path(out)
+    made = [p for p in (out, *out.parents) if not p.exists()]  # innermost first
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = _lock(out / ".lock") if fcntl else None
+    except OSError as e:
+        _remove_empty(made)
+        raise ValueError(f"cannot make the run folder {out}: {one_line(e)}") from None
+    except ValueError:
+        _remove_empty(made)
+        raise
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.unlink(out / ".lock")
+            os.close(fd)  # releases the lock
+        _remove_empty(made)
+
+
+def _lock(path):
+    """An open descriptor of path, flock-ed; ValueError naming the holder if another run has it."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise ValueError(f"{path.parent} is being written by another run (process {other}): wait for it "
+                             "to end, or stop it") from None
+        try:  # the holder before us may have removed the file as we opened it: lock the one in its place
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def _remove_empty(folders):
+    for p in folders:
+        try:
+            p.rmdir()
+        except OSError:
+            return
+
+
+def create(out, args):
+    """Start writing the run in out (claimed): remove what an earlier run left, its result first,
+    then write args.json, with the revision and the threads."""
+    out = Path(out)
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
     write_json(out / "args.json", {**vars(args), "out": str(out), "git_revision": git_revision(),
                                    "threads": torch.get_num_threads()})
 
@@ -79,12 +305,22 @@ def write_atomic(path, write):
         raise
 
 
+def _json(obj, path, **kwargs):
+    """JSON as strict readers take it: a NaN or an infinity is refused, never written."""
+    try:
+        return json.dumps(obj, allow_nan=False, **kwargs)
+    except ValueError:
+        raise ValueError(f"{path} not written: it would hold a number that is not finite (NaN or infinity)") from None
+
+
 def write_json(path, obj):
-    write_atomic(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
+    text = _json(obj, path, indent=2) + "\n"
+    write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def write_jsonl(path, rows):
-    write_atomic(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    text = "".join(_json(r, path) + "\n" for r in rows)
+    write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def git_revision():
@@ -95,3 +331,36 @@ def git_revision():
     except (OSError, subprocess.SubprocessError):
         return None
 
+
+# ----------------------------------------------------------------------------------------
+# Reading results back (plots.py, tables.py)
+
+
+class BrokenResult(ValueError):
+    """A result file that exists but cannot be used: not JSON, or not the numbers it should hold."""
+
+
+def read_records(path, number, n=None, fields=()):
+    """The records of a result file ("records", or the file itself as its one record), each with a
+    finite number under `number` and the keys in `fields`; n: how many records it must have.
+    Raises BrokenResult naming the file and what is wrong, so that no figure or claim is ever
+    made from a broken file (a NaN gap would say "yes" to everything)."""
+    try:
+        obj = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        what = "not valid JSON" if isinstance(e, ValueError) else "unreadable"
+        raise BrokenResult(f"{path} is {what} ({one_line(e)})") from None
+    records = obj.get("records", [obj]) if isinstance(obj, dict) else None
+    if not isinstance(records, list) or not records:
+        raise BrokenResult(f"{path} holds no records (a JSON object with a list of records, or one record)")
+    if n is not None and len(records) != n:
+        raise BrokenResult(f"{path} has {len(records)} records, {n} expected: an unfinished or foreign run")
+    for i, r in enumerate(records, 1):
+        where = f"{path}, record {i}" if "records" in obj else str(path)
+        missing = [k for k in (number, *fields) if not isinstance(r, dict) or k not in r]
+        if missing:
+            raise BrokenResult(f"{where} has no {missing[0]}")
+        v = r[number]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise BrokenResult(f"{where}: {number} is {v!r}, not a finite number")
+    return records

@@ -5,7 +5,9 @@ centre of a transparent S x S canvas. Prototypes are procedural by default (61 a
 shapes with three-colour patterns and soft edges), the paper's "random" variant (a fixed
 uniform-noise square per class), or read from an SI-Score folder (foregrounds/<class>/*.png,
 the first file of a class its prototype). Backgrounds are 867 procedural nature-like scenes by
-default, or SI-Score's backgrounds/*.jpg (largest top-left square, resized to S x S).
+default, or SI-Score's backgrounds/*.jpg (largest top-left square, resized to S x S). Extensions
+are read in any case; a file that cannot be read, or an object that is fully transparent, is
+refused with a line naming it.
 
     python -c "import sources; print(sources.object_canvases('procedural', 32, 'cpu').shape)"
 """
@@ -78,9 +80,24 @@ def _random_object(k, box):
     return torch.cat([(noise * 256).floor() / 255, torch.ones(1, box, box)])
 
 
-def _read_objects(root):
+def _read_image(path):
+    """The PIL image at path, decoded whole (a truncated file fails here, not later); a ValueError
+    naming the file if it cannot be read: corrupt, truncated, a broken link, a folder, no access."""
     from PIL import Image
 
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy() if "transparency" not in img.info else img.convert("RGBA")
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, ...
+        raise ValueError(f"{path} is not a readable image ({type(e).__name__}: {' '.join(str(e).split())})") from None
+
+
+def _images(folder, suffixes):
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes) if folder.is_dir() else []
+
+
+def _read_objects(root):
     fg = Path(root) / "foregrounds"
     if not Path(root).is_dir():
         raise ValueError(f"objects folder {root} does not exist")
@@ -89,15 +106,18 @@ def _read_objects(root):
         raise ValueError(f"{root} is not in SI-Score layout: expected {fg}/<class>/*.png")
     images = []
     for c in classes:
-        files = sorted(c.glob("*.png"))
+        files = _images(c, (".png",))
         if not files:
             raise ValueError(f"class folder {c} has no .png images")
-        img = Image.open(files[0])  # the first file of a class is its prototype (SPEC 1)
-        if "A" not in img.getbands() and "transparency" not in img.info:
+        img = _read_image(files[0])  # the first file of a class is its prototype (SPEC 1)
+        if "A" not in img.getbands():
             raise ValueError(f"{files[0]} has no alpha channel (mode {img.mode}); "
                              "foregrounds must be RGBA")
         rgba = torch.frombuffer(bytearray(img.convert("RGBA").tobytes()), dtype=torch.uint8)
-        images.append(rgba.view(img.height, img.width, 4).permute(2, 0, 1).float() / 255)
+        rgba = rgba.view(img.height, img.width, 4).permute(2, 0, 1).float() / 255
+        if rgba[3].max() == 0:
+            raise ValueError(f"{files[0]} is fully transparent: its object would not show")
+        images.append(rgba)
     return images
 
 
@@ -145,13 +165,12 @@ def _read_backgrounds(root, size):
     from PIL import Image
 
     bg = Path(root) / "backgrounds"
-    files = sorted(p for p in bg.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) \
-        if bg.is_dir() else []
+    files = _images(bg, (".jpg", ".jpeg", ".png"))
     if not files:
         raise ValueError(f"{root} has no background images: expected {bg}/*.jpg")
     out = []
     for f in files:
-        img = Image.open(f).convert("RGB")
+        img = _read_image(f).convert("RGB")
         side = min(img.size)  # the largest top-left square, resized to S x S (SPEC 1)
         img = img.crop((0, 0, side, side)).resize((size, size), Image.BILINEAR)
         out.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3))

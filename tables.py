@@ -12,7 +12,6 @@ table (E4), with SPEC's numbers and claims beside ours. figures re-draws every f
 (plots.py) and table whose results are present; report puts them on one page with their
 claims checks, their scale and the paper's numbers.
 """
-import argparse
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ import experiments
 import plots
 from claims import mean_ci
 from plots import plt, write_json  # pyplot, after plots.py chose its file-only backend
-from runfolder import git_revision
+from runfolder import BrokenResult, Parser, git_revision, read_records
 
 # ----------------------------------------------------------------------------------------
 # E3: the "how transferable is invariance" table and its appendix heatmap
@@ -47,9 +46,9 @@ def e3_values(scale, root="runs", cifar_dir=None):
     if missing:
         raise ValueError(f"{len(missing)} of {len(cells)} E3 measurements under {root}/{scale} are missing "
                          f"(first: {missing[0].measure}): run `make table-invariance SCALE={scale}` first")
-    values = {}
+    values, n = {}, len(data.TRANSFORMS) * (3 + len(experiments.cifar_datasets(cifar_dir)))
     for c in cells:
-        for r in json.loads((Path(c.measure) / "invariance.json").read_text())["records"]:
+        for r in read_records(Path(c.measure) / "invariance.json", "l2", n=n, fields=("distribution", "transforms")):
             values[c.kind, c.seed, r["distribution"], c.trained, r["transforms"]] = r["l2"]
     return values
 
@@ -201,8 +200,8 @@ def e4_results(scale, root="runs"):
     for c in cells:
         path = Path(c.run.out) / c.run.result
         if path.exists():
-            record = json.loads(path.read_text())["records"][0]
-            value = record["l2" if c.run.result == "invariance.json" else "test_acc"]
+            key = "l2" if c.run.result == "invariance.json" else "test_acc"
+            value = read_records(path, key, n=1)[0][key]
             found.setdefault((c.placement, c.pretrain, c.column), []).append((c.seed, value))
     if not found:
         raise ValueError(f"no E4 results under {root}/{scale}/e4: run `make table-irrelevant SCALE={scale}` "
@@ -312,9 +311,9 @@ def figures(scale, root="runs", cifar_dir=None):
     for target, step in steps.items():
         try:
             done[target] = (step(), None)
-        except ValueError as e:  # no results for this target yet
+        except ValueError as e:  # no results for this target yet, or a broken result file (BrokenResult)
             print(f"tables.py: {target}: {e}", file=sys.stderr)
-            done[target] = (None, str(e))
+            done[target] = (None, e)
     return done
 
 
@@ -342,7 +341,7 @@ def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
         text, missing = done[target]
         md += [f"## {title}", ""]
         if missing:
-            md += [f"Not run: {missing}", ""]
+            md += [f"{'Broken results' if isinstance(missing, BrokenResult) else 'Not run'}: {missing}", ""]
             continue
         md += [f"![{target}]({image})" for image in images] + ([""] if images else [])
         if scale_text:
@@ -379,7 +378,7 @@ def paper_check(root="runs", out="figures/paper_check.md", scale="paper"):
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(prog="tables.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="table", required=True)
     helps = {"table-invariance": "invariance transfer across distribution shift (experiment E3): tables and "
                                  "heatmap, from the runs present",

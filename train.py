@@ -7,9 +7,11 @@ indexed from them (no DataLoader). Adam lr 1e-3, no weight decay and no schedule
 vit: weight decay 5e-5, 5 warm-up epochs, then cosine decay to 1e-5. The last epoch's weights
 are kept; nothing is selected on validation or test accuracy. The run folder (runfolder.py)
 gets args.json, metrics.jsonl (a line per epoch), checkpoint.pt (the unwrapped weights and the
-arguments that rebuild the model) and results.json (train, val and held-out test accuracy).
+arguments that rebuild the model) and results.json (train, val and held-out test accuracy, and
+the settings). A run whose loss stops being finite is stopped with one line and writes neither a
+checkpoint nor results.
 """
-import argparse
+import contextlib
 import json
 import math
 import os
@@ -42,6 +44,21 @@ def seed_everything(seed, deterministic=False):
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 
+@contextlib.contextmanager
+def one_thread(pin):
+    """With pin, the run on one CPU thread, and the thread count as it was afterwards. oneDNN's
+    convolutions, MKL's matrix products and the BatchNorm sums split their work by thread and
+    add in another order: 1 and 2 threads gave other weights (102 of resnet18's 122 tensors,
+    issue 15), and no switch of PyTorch's makes every kernel independent of the thread count."""
+    threads = torch.get_num_threads()
+    if pin:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 @torch.no_grad()
 def evaluate(model, images, labels, batch_size, amp=False):
     """Top-1 accuracy of model on uint8 images, in eval mode (BatchNorm running statistics)."""
@@ -65,8 +82,10 @@ def batches(n, batch_size, generator, device):
 
 class Trainer:
     """Cross-entropy training of net on uint8 images held on the device, batch by batch: forward
-    (bf16 autocast on CUDA), backward, the optimizer's step, then the scheduler's. The loss and
-    the correct predictions are summed on the device, so an epoch waits for the GPU once.
+    (bf16 autocast on CUDA), backward, the optimizer's step, then the scheduler's. The loss, the
+    correct predictions and the first step whose loss is not finite are kept on the device, so an
+    epoch waits for the GPU only when the progress bar reads them (every 25 steps): a diverged run
+    stops there with its epoch and step.
 
     cuda_graph: the step on a full batch is captured once as a CUDA graph and replayed
     (PyTorch's whole-network capture: the optimizer must be capturable, and a scheduled lr a
@@ -76,8 +95,9 @@ class Trainer:
     def __init__(self, net, optimizer, scheduler, images, labels, batch_size, amp=False, cuda_graph=False):
         self.net, self.optimizer, self.scheduler = net, optimizer, scheduler
         self.images, self.labels, self.batch_size, self.amp = images, labels, batch_size, amp
-        self.loss_sum = torch.zeros((), device=images.device)
-        self.correct = torch.zeros((), dtype=torch.long, device=images.device)
+        zeros = lambda dtype: torch.zeros((), dtype=dtype, device=images.device)
+        self.loss_sum, self.correct = zeros(torch.float32), zeros(torch.long)
+        self.steps, self.first_bad = zeros(torch.long), zeros(torch.long)  # first_bad 0: none yet
         self.graph_input, self.replay = None, None
         if cuda_graph:
             self._capture()
@@ -91,6 +111,8 @@ class Trainer:
         self.optimizer.step()
         self.loss_sum += loss.detach() * len(idx)
         self.correct += (logits.argmax(1) == self.labels[idx]).sum()
+        self.steps += 1
+        self.first_bad.copy_(torch.where(torch.isfinite(loss) | (self.first_bad > 0), self.first_bad, self.steps))
 
     def _capture(self):
         self.net.train()
@@ -115,11 +137,16 @@ class Trainer:
                         v.zero_()  # exp_avg, exp_avg_sq and the step count
         self.replay = graph.replay
 
+    def _check(self, desc):
+        if step := int(self.first_bad):
+            raise ValueError(f"{desc}, step {step}: the loss is not finite: training diverged (a lower --lr?); "
+                             "no results are written")
+
     def epoch(self, generator, desc=""):
         """One pass over the images in a fresh order; returns (mean loss, running accuracy, seconds)."""
         self.net.train()
-        self.loss_sum.zero_()
-        self.correct.zero_()
+        for total in (self.loss_sum, self.correct, self.steps, self.first_bad):
+            total.zero_()
         start, seen = time.time(), 0
         bar = tqdm(batches(len(self.images), self.batch_size, generator, self.images.device), desc=desc,
                    leave=False, disable=not sys.stderr.isatty())
@@ -132,9 +159,11 @@ class Trainer:
             if self.scheduler is not None:
                 self.scheduler.step()
             seen += len(idx)
-            if step % 25 == 0:  # reading the loss waits for the GPU: only now and then
+            if step % 25 == 0:  # reading from the device waits for the GPU: only now and then
+                self._check(desc)
                 bar.set_postfix(loss=f"{self.loss_sum.item() / seen:.3f}",
                                 img_s=f"{seen / (time.time() - start):.0f}")
+        self._check(desc)
         return self.loss_sum.item() / seen, self.correct.item() / seen, time.time() - start
 
 
@@ -155,7 +184,8 @@ def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
 
 def load_checkpoint(path, device="cpu"):
     """Rebuild the model from a train.py checkpoint's arguments and load its weights strictly.
-    Returns (model, ckpt_args); raises ValueError with a one-line reason otherwise."""
+    Returns (model, ckpt_args); raises ValueError with a one-line reason otherwise, among them
+    weights that are not finite (a diverged run)."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"checkpoint {path} does not exist")
@@ -166,18 +196,26 @@ def load_checkpoint(path, device="cpu"):
     if not (isinstance(ckpt, dict) and {"model", "args"} <= ckpt.keys() and "arch" in ckpt["args"]):
         raise ValueError(f"{path} is not a train.py checkpoint (expected 'model' and 'args' with an arch)")
     args = ckpt["args"]
-    model = models.build(args["arch"], len(data.parse_classes(args["classes"])), args.get("width", 1.0))
+    try:
+        model = models.build(args["arch"], len(data.parse_classes(args["classes"])), args.get("width", 1.0))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: its arguments do not rebuild a model ({type(e).__name__}: "
+                         f"{runfolder.one_line(e)})") from None
     try:
         model.load_state_dict(ckpt["model"])  # strict: never fall back to random weights
-    except RuntimeError as e:
+    except (RuntimeError, TypeError, AttributeError) as e:
         reason = str(e).strip().splitlines()[0]
         raise ValueError(f"{path} does not match a {args['arch']}: {reason}") from None
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        raise ValueError(f"{path} holds weights that are not finite ({bad[0]}, {len(bad)} tensors in all): "
+                         "its training diverged")
     return model.to(device), args
 
 
 def default_out(args):
     transforms = "+".join(data.parse_transforms(args.transforms)) or "none"
-    return str(Path("runs") / "pretrain" / f"{args.arch}-{transforms}-s{args.seed}")
+    return str(Path("runs") / "pretrain" / runfolder.default_name(args, f"{args.arch}-{transforms}-s{args.seed}"))
 
 
 def train(args):
@@ -185,21 +223,30 @@ def train(args):
     is results.json plus "history", the per-epoch rows of metrics.jsonl. If the folder already
     holds this run (and not --force) nothing is trained: the stored model and results return."""
     out = Path(args.out or default_out(args))
+    runfolder.check_out(out)
     if runfolder.is_done(out, "results.json", args):
         print(f"train.py: {out} already has results.json, skipping (use --force to rerun)")
         model, _ = load_checkpoint(out / "checkpoint.pt", args.device)
         return model, json.loads((out / "results.json").read_text())
-    if min(args.train_samples, args.val_samples, args.test_samples, args.epochs, args.batch_size) < 1:
-        raise ValueError("--train-samples, --val-samples, --test-samples, --epochs and --batch-size "
-                         "must be at least 1")
-    seed_everything(args.seed, args.deterministic)
     device = torch.device(args.device)
-    amp = device.type == "cuda" and not args.no_amp
     ds = data.Dataset.from_args(args, args.transforms)
-    model = models.build(args.arch, len(ds.classes), args.width)  # validates --arch before data or folder
+    data.check_classifier(ds)
+    params = models.parameter_count(args.arch, len(ds.classes), args.width)  # validates --arch and --width
+    runfolder.ensure_fits(16 * params, device, f"a {args.arch} of width {args.width:g} ({params:,} parameters), "
+                                               "its gradients and Adam's two moments")
+    data.ensure_fits(args.train_samples + args.val_samples + args.test_samples, device)
+    with runfolder.claim(out), one_thread(args.deterministic and device.type == "cpu"):
+        return _train(args, out, ds, device)
+
+
+def _train(args, out, ds, device):
+    """train() in the run folder it holds: the data, then the training, then the results."""
+    seed_everything(args.seed, args.deterministic)
+    amp = device.type == "cuda" and not args.no_amp
+    model = models.build(args.arch, len(ds.classes), args.width)
     splits = {split: data.load(ds, n, seed=args.seed, split=split, device=device)
               for split, n in (("train", args.train_samples), ("val", args.val_samples), ("test", args.test_samples))}
-    runfolder.create(out, args)  # everything is validated: only now does the run folder appear
+    runfolder.create(out, args)  # the data are made: only now is anything of an earlier run removed
 
     model = models.to_device(model, device, amp)
     net = torch.compile(model) if args.compile else model
@@ -229,44 +276,45 @@ def train(args):
     runfolder.write_atomic(out / "checkpoint.pt", lambda f: torch.save(ckpt, f))
     results = {"train_acc": evaluate(net, *splits["train"], args.batch_size, amp),
                "val_acc": history[-1]["val_acc"],
-               "test_acc": evaluate(net, *splits["test"], args.batch_size, amp)}
+               "test_acc": evaluate(net, *splits["test"], args.batch_size, amp),
+               "settings": runfolder.settings(args)}
     runfolder.write_json(out / "results.json", results)
     print(f"test accuracy {100 * results['test_acc']:.2f}%  ({out / 'results.json'}; {time.time() - start:.1f} s)")
     return model, {**results, "history": history}
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="train.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", default="resnet18",
                    help=f"one of {', '.join(models.MODELS)} (default: %(default)s)")
-    p.add_argument("--width", type=float, default=1.0,
+    p.add_argument("--width", type=runfolder.positive, default=1.0,
                    help="channel multiplier; 1 is the paper's network (default: %(default)s)")
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none (default: %(default)s)")
-    p.add_argument("--train-samples", type=int, default=50_000, help="(default: %(default)s)")
-    p.add_argument("--val-samples", type=int, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--test-samples", type=int, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=50, help="(default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--weight-decay", type=float, default=None,
+    p.add_argument("--train-samples", type=runfolder.count, default=50_000, help="(default: %(default)s)")
+    p.add_argument("--val-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--test-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--epochs", type=runfolder.count, default=50, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=runfolder.count, default=512, help="(default: %(default)s)")
+    p.add_argument("--lr", type=runfolder.positive, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--weight-decay", type=runfolder.non_negative, default=None,
                    help=f"Adam weight decay (default: 0, or {VIT_WEIGHT_DECAY} for vit)")
-    p.add_argument("--seed", type=int, default=0, help="data, init and shuffling seed (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0,
+                   help="data, init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>)")
+    runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>-<8 hex digits of "
+                              "the settings>)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--cuda-graph", action="store_true",
                    help="on CUDA, replay the training step as a captured CUDA graph (ignored on a CPU)")
     p.add_argument("--deterministic", action="store_true",
-                   help="deterministic algorithms and no cudnn benchmarking (slower)")
+                   help="deterministic algorithms, no cudnn benchmarking, and on a CPU one thread, so that the "
+                        "same command gives the same weights whatever the machine's core count (slower)")
     return p
 
 
 def main(args):
-    try:
-        train(args)
-    except ValueError as e:
-        sys.exit(f"train.py: error: {e}")
+    runfolder.run_main("train.py", train, args)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,11 @@ trains every weight (the appendix's full fine-tuning), the learning rate decayin
 Several sets (--transforms rotate rotate,hue ...) probe the one backbone on each in turn, as E2
 does with t_1 ... t_8: each set gets its own data and a fresh head, reseeded, so its record equals
 a run with that set alone. results.json: {"mode", "records": [{"transforms", "train_acc",
-"test_acc"}, ...]}, held-out test accuracy of the last epoch.
+"test_acc"}, ...], "settings"}, held-out test accuracy of the last epoch; the settings include the
+checkpoint's SHA-256, so a probe of a checkpoint trained again since is not done (runfolder.py).
 """
-import argparse
 import copy
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -96,8 +95,12 @@ def linear_probe(backbone, train_set, test_set, num_classes, *, epochs, batch_si
     before = copy.deepcopy(backbone.state_dict())
     train_f = models.extract_features(backbone, train_set[0], amp=amp)
     test_f = models.extract_features(backbone, test_set[0], amp=amp)
+    if not (train_f.isfinite().all() and test_f.isfinite().all()):
+        raise ValueError("the backbone's features are not finite: the probe would fit NaN")
     head = fit_linear(train_f, train_set[1], num_classes, epochs=epochs, batch_size=batch_size, lr=lr,
                       seed=seed)
+    if not all(p.isfinite().all() for p in head.parameters()):
+        raise ValueError("the linear probe diverged: its weights are not finite (a lower --lr?)")
     after = backbone.state_dict()
     assert not backbone.training, "the backbone must stay in eval mode (frozen BatchNorm statistics)"
     assert all(torch.equal(before[k], after[k]) for k in before), "the probe changed the backbone"
@@ -122,7 +125,8 @@ def fine_tune(model, train_set, *, epochs, batch_size, lr, seed, amp=False):
 def default_out(args):
     sets = args.transforms
     what = f"{len(sets)}sets" if len(sets) > 1 else "+".join(data.parse_transforms(sets[0])) or "none"
-    return str(Path(args.checkpoint).parent / "transfer" / f"{args.mode}-{what}-s{args.seed}")
+    name = runfolder.default_name(args, f"{args.mode}-{what}-s{args.seed}")
+    return str(Path(args.checkpoint).parent / "transfer" / name)
 
 
 def transfer_to(model, ds, args, device, amp):
@@ -148,56 +152,57 @@ def transfer_to(model, ds, args, device, amp):
 def transfer(args):
     """Probe (or fine-tune) the checkpoint on each transformation set and write results.json;
     returns what it wrote."""
-    model, _ = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     out = Path(args.out or default_out(args))
+    runfolder.check_out(out, reads=args.checkpoint)
+    model, _ = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
     if runfolder.is_done(out, "results.json", args):
         print(f"transfer.py: {out} already has results.json, skipping (use --force to rerun)")
         return json.loads((out / "results.json").read_text())
-    if min(args.train_samples, args.test_samples, args.epochs, args.finetune_epochs, args.batch_size) < 1:
-        raise ValueError("--train-samples, --test-samples, --epochs, --finetune-epochs and --batch-size "
-                         "must be at least 1")
     sets = [data.Dataset.from_args(args, t) for t in args.transforms]  # every name checked first
+    data.check_classifier(sets[0])
     device = torch.device(args.device)
+    data.ensure_fits(args.train_samples + args.test_samples, device)
     amp = device.type == "cuda" and not args.no_amp
     model = models.to_device(model, device, amp)
+    settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the probes
     start, records = time.time(), []
-    for ds in sets:
-        records.append(transfer_to(model, ds, args, device, amp))
-        print(f"{','.join(ds.transforms) or 'none'}: train {records[-1]['train_acc']:.4f}, "
-              f"test {records[-1]['test_acc']:.4f}")
-    result = {"mode": args.mode, "records": records}
-    runfolder.create(out, args)  # everything is computed: only now does the run folder appear
-    runfolder.write_json(out / "results.json", result)
+    with runfolder.claim(out):
+        for ds in sets:
+            records.append(transfer_to(model, ds, args, device, amp))
+            print(f"{','.join(ds.transforms) or 'none'}: train {records[-1]['train_acc']:.4f}, "
+                  f"test {records[-1]['test_acc']:.4f}")
+        result = {"mode": args.mode, "records": records, "settings": settings}
+        runfolder.create(out, args)  # everything is computed: only now is an earlier run removed
+        runfolder.write_json(out / "results.json", result)
     print(f"wrote {out / 'results.json'} ({time.time() - start:.1f} s)")
     return result
 
 
 def get_args_parser():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = runfolder.Parser(prog="transfer.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by train.py")
     p.add_argument("--mode", choices=("linear", "full"), default="linear",
                    help="linear probe on frozen features, or full fine-tuning (default: %(default)s)")
     p.add_argument("--transforms", nargs="+", default=["none"], metavar="SET",
                    help="the target task's transformations: comma-separated names or categories, or none; "
                         "several sets are probed in turn, one record each (default: none)")
-    p.add_argument("--train-samples", type=int, default=50_000, help="(default: %(default)s)")
-    p.add_argument("--test-samples", type=int, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=200, help="linear-probe epochs (default: %(default)s)")
-    p.add_argument("--finetune-epochs", type=int, default=50,
+    p.add_argument("--train-samples", type=runfolder.count, default=50_000, help="(default: %(default)s)")
+    p.add_argument("--test-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--epochs", type=runfolder.count, default=200, help="linear-probe epochs (default: %(default)s)")
+    p.add_argument("--finetune-epochs", type=runfolder.count, default=50,
                    help="full fine-tuning epochs after the probe, --mode full (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s)")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="data, head init and shuffling seed (default: %(default)s)")
+    p.add_argument("--batch-size", type=runfolder.count, default=512, help="(default: %(default)s)")
+    p.add_argument("--lr", type=runfolder.positive, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--seed", type=runfolder.seed, default=0,
+                   help="data, head init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/transfer/<mode>-<transforms>-s<seed>)")
+    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/transfer/<mode>-<transforms>-s<seed>-<8 hex "
+                              "digits of the settings>)")
     return p
 
 
 def main(args):
-    try:
-        transfer(args)
-    except ValueError as e:
-        sys.exit(f"transfer.py: error: {e}")
+    runfolder.run_main("transfer.py", transfer, args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Fixtures shared by the tests: the command line, tiny CIFAR folders, a tiny checkpoint, and
-fabricated result files of the experiments. Everything is written under pytest's temporary folders."""
+"""Fixtures shared by the tests: the command line, tiny CIFAR folders, a tiny checkpoint, a run of
+seconds, a refusal check, and fabricated result files of the experiments. Everything is written under
+pytest's temporary folders."""
 import json
 import pickle
 import subprocess
@@ -83,6 +84,40 @@ def fake_e1():
             write(p.probe, "results.json", {"records": [{"test_acc": value}]})
             write(p.pretrain, "results.json", {"test_acc": 0.8})
     return make
+
+
+@pytest.fixture
+def tiny_train():
+    """train.py's command line for a run of a second: tiny_train(out, *extra) -> argv."""
+    def argv(out, *extra):
+        return ["--arch", "vgg11", "--width", "0.125", "--classes", "0-2", "--train-samples", "16",
+                "--val-samples", "4", "--test-samples", "4", "--epochs", "1", "--batch-size", "8", "--device", "cpu",
+                "--out", str(out), *map(str, extra)]
+    return argv
+
+
+def snapshot(folder):
+    """Every file and folder under folder, with the bytes of the files (None: no such folder)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    return {p.relative_to(folder): p.read_bytes() if p.is_file() else p.is_dir() for p in folder.rglob("*")}
+
+
+@pytest.fixture
+def refused():
+    """refused(script, argv, folder): the script's command line, parsed and run in-process, is
+    refused with one line (the SystemExit message) and leaves the files under folder as they were.
+    Returns the line."""
+    def check(script, argv, folder):
+        before = snapshot(folder)
+        with pytest.raises(SystemExit) as stop:
+            script.main(script.get_args_parser().parse_args([str(a) for a in argv]))
+        line = stop.value.code
+        assert isinstance(line, str) and line.strip() and "\n" not in line.strip(), repr(line)
+        assert snapshot(folder) == before, "the files changed"
+        return line
+    return check
 
 
 @pytest.fixture

@@ -52,14 +52,19 @@ def test_e1_claims_say_no_when_they_fail(tmp_path, fake_e1):
     assert "| Transforms-2D | architecture |" in table and "| no |" in table
 
 
-def test_a_nan_result_is_never_a_yes(tmp_path, fake_e1):
+def test_a_nan_result_is_refused_and_a_missing_one_is_never_a_yes(tmp_path, fake_e1):
     fake_e1(tmp_path)
-    probe = next(p.probe for p in experiments.e1("small", str(tmp_path))[1]
-                 if p.factor == "architecture" and p.value == "vit" and p.kind == "same")
+    points = experiments.e1("small", str(tmp_path))[1]
+    probe = next(p.probe for p in points if p.factor == "architecture" and p.value == "vit" and p.kind == "same")
     Path(probe, "results.json").write_text(json.dumps({"records": [{"test_acc": float("nan")}]}))
-    factors, _, results = rows(tmp_path)
-    assert factors["architecture"]["same_ahead"] is None and factors["architecture"]["interval_above_0"] is None
-    assert "n/a" in claims.e1_tables(results)
+    with pytest.raises(ValueError, match=f"{probe}/results.json.*not a finite number"):
+        claims.e1_results("small", tmp_path)
+    Path(probe, "results.json").unlink()  # missing: the claims it feeds cannot be computed
+    for p in points:
+        if p.factor == "class_relationship" and p.value == "superset" and p.kind == "different":
+            Path(p.probe, "results.json").unlink(missing_ok=True)
+    factors, cross, results = rows(tmp_path)
+    assert cross[0][-1] is None and "n/a" in claims.e1_tables(results)
 
 
 def test_e2_claims(tmp_path, fake_e2):
