@@ -17,24 +17,17 @@ import argparse
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+import cifar
 import runfolder
 import sources
-from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_, hash32, hash_key, parse_transforms
+from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_all, hash32, hash_key, parse_transforms
 
 __all__ = ["CATEGORIES", "REGISTRY", "TRANSFORMS", "generate", "parse_transforms"]
-
-
-def _device(device):
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for, but CUDA is not available")
-    return device
+DATASETS = ["t2d", *cifar.CIFAR, *cifar.COMPOSITES]
 
 
 IMAGE_BYTES = 3 * 32 * 32 + 8  # a uint8 image and its int64 label
@@ -46,14 +39,6 @@ def ensure_fits(n, device):
 
 
 # ----------------------------------------------------------------------------------------
-
-
-def _transform(x, names, idx, transform_key):
-    """The transformations `names`, in order, on the canvases x of samples idx."""
-    per_sample = hash32(hash32(idx) ^ transform_key)
-    for k, name in enumerate(names):
-        x = apply_(name, x, Rand(hash32(per_sample ^ hash_key(k))))
-    return x
 
 
 def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32,
@@ -72,7 +57,7 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
     classes = list(classes)
     if not classes:
         raise ValueError("no classes given")
-    device = _device(device)
+    device = sources.on_device(device)
     batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
     protos = sources.object_canvases(str(objects), size, device)
     bad = [c for c in classes if not 0 <= c < len(protos)]
@@ -86,7 +71,7 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
     images = torch.empty(n, 3, size, size, dtype=torch.uint8, device=device)
     for start in range(0, n, batch_size):
         idx = torch.arange(start, min(n, start + batch_size), device=device)
-        x = _transform(protos[class_ids[labels[idx]]], names, idx, transform_key)  # (B, 4, S, S)
+        x = apply_all(protos[class_ids[labels[idx]]], names, idx, transform_key)  # (B, 4, S, S)
         r = Rand(hash32(hash32(idx) ^ sample_key))
         if pool is None:  # "random": fresh uniform noise per sample
             bg = (r.pixels("background", 3, size, size) * 256).floor()
@@ -95,221 +80,6 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
         # alpha-composite in [0, 255]: bg + alpha * (object - bg)
         images[start:start + len(idx)] = bg.lerp_(x[:, :3] * 255, x[:, 3:]).round_()
     return images, labels
-
-
-# ----------------------------------------------------------------------------------------
-# CIFAR (SPEC E1's CIFAR version): the transformations applied to whole images, read from the
-# folder that torchvision's own download writes. Nothing is downloaded here.
-
-CIFAR = {  # name: (folder, training files, test files, label key, number of classes)
-    "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"], b"labels", 10),
-    "cifar100": ("cifar-100-python", ["train"], ["test"], b"fine_labels", 100),
-}
-DATASETS = ["t2d", *CIFAR, "cifar10+objects", "black+objects"]  # the last two: E4, below
-
-
-@lru_cache(maxsize=4)
-def _read_cifar(name, root):
-    """{split: (uint8 images (N, 3, 32, 32), labels)}; val is the last tenth of CIFAR's
-    training images, train the rest, test CIFAR's test set."""
-    import pickle
-
-    import numpy as np
-
-    folder, train_files, test_files, key, n_classes = CIFAR[name]
-    path = Path(root) / folder
-    if not path.is_dir():
-        raise ValueError(f"{path} does not exist: {name} is read from the folder that torchvision's "
-                         "download writes (see README)")
-
-    def read(files):
-        images, labels = [], []
-        for f in files:
-            try:
-                with open(path / f, "rb") as fh:
-                    batch = pickle.load(fh, encoding="bytes")
-                x = torch.from_numpy(np.ascontiguousarray(batch[b"data"], dtype=np.uint8))
-                y = torch.as_tensor(batch[key], dtype=torch.long)
-            except Exception as e:  # a corrupt pickle raises nearly anything (UnicodeDecodeError, EOFError, ...)
-                raise ValueError(f"{path / f} is not a readable {name} batch ({type(e).__name__})") from None
-            if x.ndim != 2 or x.shape[1] != 3072 or not len(x):
-                raise ValueError(f"{path / f} does not hold {name} images: rows of 3,072 bytes expected, "
-                                 f"got an array of shape {tuple(x.shape)}")
-            if y.shape != (len(x),) or y.min() < 0 or y.max() >= n_classes:
-                raise ValueError(f"{path / f} does not hold a label in 0..{n_classes - 1} for each of its "
-                                 f"{len(x):,} images")
-            images.append(x)
-            labels.append(y)
-        return torch.cat(images).view(-1, 3, 32, 32), torch.cat(labels)
-
-    images, labels = read(train_files)
-    val = len(images) // 10
-    return {"train": (images[:-val], labels[:-val]), "val": (images[-val:], labels[-val:]),
-            "test": read(test_files)}
-
-
-def cifar_counts(name, root, classes):
-    """How many images of `classes` each split of a CIFAR version has: {split: count}."""
-    splits = _read_cifar(name, str(root))
-    wanted = torch.zeros(CIFAR[name][4], dtype=torch.bool)
-    wanted[list(classes)] = True
-    return {split: int(wanted[labels].sum()) for split, (_, labels) in splits.items()}
-
-
-def _cifar_split(name, root, split, classes):
-    """(images, labels, positions) of a CIFAR split: positions[k] is the index in `classes` of
-    image k's class, or -1 for an image of another class. root defaults to $CIFAR_DIR."""
-    root = root or os.environ.get("CIFAR_DIR")
-    if not root:
-        raise ValueError(f"{name} needs its folder: set CIFAR_DIR or pass --data-dir (see README)")
-    splits = _read_cifar(name, str(root))
-    if split not in splits:
-        raise ValueError(f"unknown split {split!r} for {name}; choose from {', '.join(splits)}")
-    images, labels = splits[split]
-    n_classes = CIFAR[name][4]
-    classes = list(classes)
-    bad = [c for c in classes if not 0 <= c < n_classes]
-    if not classes or bad:
-        raise ValueError(f"classes must be in 0..{n_classes - 1} for {name}, got {bad[:1] or 'none'}")
-    position = torch.full((n_classes,), -1)
-    position[classes] = torch.arange(len(classes))
-    return images, labels, position[labels]
-
-
-def _cifar_order(name, positions, n, split, key):
-    """The first n of a permutation (seeded by key) of the split's images of the chosen classes."""
-    pool = (positions >= 0).nonzero()[:, 0]
-    if n > len(pool):
-        raise ValueError(f"{name} {split} has {len(pool)} images of these classes, {n} asked for")
-    return pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(key))[:n]]
-
-
-def cifar(name, transforms, n, *, classes, seed=0, split="train", root=None, device="cpu", batch_size=None,
-          transform_seed=None, augment=False):
-    """n images of `classes` from a CIFAR split, in an order seeded by (seed, split), each with
-    the transformations applied to the whole image (regions they uncover are black); labels
-    are positions in `classes`. root defaults to $CIFAR_DIR. augment: the training split's images
-    are randomly cropped and flipped first (crop_flip, E4)."""
-    names = parse_transforms(transforms)
-    if n < 1:
-        raise ValueError(f"the number of samples must be at least 1, got {n}")
-    images, _, positions = _cifar_split(name, root, split, classes)
-    order = _cifar_order(name, positions, n, split, hash_key(seed, split))
-    device = _device(device)
-    batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
-    transform_key = hash_key(seed if transform_seed is None else transform_seed, split)
-    out = torch.empty(n, 3, 32, 32, dtype=torch.uint8, device=device)
-    augment_key = hash_key(seed, split, "augment") if augment and split == "train" else None
-    for start in range(0, n, batch_size):
-        idx = torch.arange(start, min(n, start + batch_size), device=device)
-        x = crop_flip(images[order[idx.cpu()]].to(device).float() / 255, idx, augment_key)
-        x = torch.cat([x, torch.ones_like(x[:, :1])], 1)  # an opaque canvas: the whole image moves
-        x = _transform(x, names, idx, transform_key)
-        out[start:start + len(x)] = (x[:, :3] * x[:, 3:] * 255).round_()
-    return out, positions[order].to(device)
-
-
-def crop_flip(x, idx, key):
-    """The original's CIFAR training augmentation, RandomCrop(32, padding=4) and
-    RandomHorizontalFlip, batched: sample idx[b] gets a crop offset in [0, 8] x [0, 8] of its
-    zero-padded image and a flip with probability 1/2, a hash of (key, idx[b]). key None: x as it is."""
-    if key is None:
-        return x
-    r = Rand(hash32(hash32(idx) ^ key))
-    b, c, s, _ = x.shape
-    ar = torch.arange(s, device=x.device)
-    rows = r.integers("crop y", 9)[:, None] + ar  # (B, S) rows of the padded image
-    cols = r.integers("crop x", 9)[:, None] + ar
-    cols = torch.where((r.uniform("flip") < 0.5)[:, None], cols.flip(1), cols)
-    padded = F.pad(x, (4, 4, 4, 4))  # (B, C, S + 8, S + 8)
-    x = padded.gather(2, rows[:, None, :, None].expand(b, c, s, s + 8))  # (B, C, S, S + 8)
-    return x.gather(3, cols[:, None, None, :].expand(b, c, s, s))
-
-
-# ----------------------------------------------------------------------------------------
-# E4, irrelevant features (SPEC E4): 10 objects shrunk to 0.55 and pasted onto CIFAR-10 images
-# (cifar10+objects) or onto black (black+objects), the object and the CIFAR image drawn
-# independently, labelled by one of the two. Sample i's object (which one, and where with
-# placement "translated") is a hash of (object_seed, split, i); its CIFAR image is the i-th of
-# the permutation that cifar() draws with image_seed. Both default to seed, so the CIFAR images
-# of cifar10+objects are those of cifar10 with the same seed and classes. Giving x' another
-# object_seed (image_seed) makes pairs that share the CIFAR image (the object): invariance.py's
-# invariance to object (background) changes.
-
-COMPOSITES = ("cifar10+objects", "black+objects")
-E4_SCALE, E4_CORNER = 0.55, (21, 2)  # the object's box: 0.55 of its usual size, top-left corner (x, y)
-
-
-@lru_cache(maxsize=4)
-def _small_objects(objects, device):
-    """The objects' boxes (N, 4, B, B), B = 0.55 x the 22-pixel box of a 32-pixel canvas."""
-    canvas = sources.object_canvases(objects, 32, "cpu")
-    box, lo = round(0.7 * 32), (32 - round(0.7 * 32)) // 2
-    small = round(E4_SCALE * box)
-    return torch.stack([sources.fit(c[:, lo:lo + box, lo:lo + box], small) for c in canvas]).to(device)
-
-
-def _paste(sprites, x, y, size=32):
-    """RGBA canvases (B, 4, size, size) with sprite b's top-left corner at (x[b], y[b]); what
-    falls outside the canvas is cut off (the fixed spot's last column does: 21 + 12 > 32)."""
-    b, _, box, _ = sprites.shape
-    canvas = sprites.new_zeros(b, size + box, size + box, 4)  # room for a sprite at any corner
-    ar = torch.arange(box, device=sprites.device)
-    rows, cols = (y[:, None] + ar)[:, :, None], (x[:, None] + ar)[:, None, :]  # (B, box, 1), (B, 1, box)
-    canvas[torch.arange(b, device=sprites.device)[:, None, None], rows, cols] = sprites.permute(0, 2, 3, 1)
-    return canvas[:, :size, :size].permute(0, 3, 1, 2)  # (B, S+box, S+box, 4) -> (B, 4, S, S)
-
-
-def composite(name, n, *, classes, label, placement="fixed", pasted=range(10), seed=0, split="train", root=None,
-              objects="procedural", device="cpu", object_seed=None, image_seed=None, batch_size=None, augment=False):
-    """n E4 samples (uint8 images, labels). label "cifar": classes are CIFAR-10 classes and the
-    object is any of `pasted`; label "object": classes are object indices and the CIFAR image is
-    of any class. placement "fixed" puts every object's box at E4_CORNER, "translated" at a
-    uniform position inside the image. black+objects takes no CIFAR image (and no label cifar).
-    augment: crop_flip on the training split's CIFAR images, as the original did in every E4 task."""
-    if name not in COMPOSITES:
-        raise ValueError(f"unknown composite {name!r}; choose from {', '.join(COMPOSITES)}")
-    if label not in ("cifar", "object") or (name == "black+objects" and label == "cifar"):
-        raise ValueError(f"label must be object{' or cifar' if name == 'cifar10+objects' else ''} for {name}, "
-                         f"got {label!r}")
-    if placement not in ("fixed", "translated"):
-        raise ValueError(f"placement must be fixed or translated, got {placement!r}")
-    if n < 1:
-        raise ValueError(f"the number of samples must be at least 1, got {n}")
-    device = _device(device)
-    batch_size = batch_size or (16384 if device.type == "cuda" else 1024)
-    sprites = _small_objects(str(objects), device)
-    object_ids = list(classes) if label == "object" else list(pasted)
-    bad = [c for c in object_ids if not 0 <= c < len(sprites)]
-    if not object_ids or bad:
-        raise ValueError(f"object {bad[:1] or 'none'} is out of range: {len(sprites)} objects in {objects}")
-    object_ids = torch.tensor(object_ids, device=device)
-    if name == "cifar10+objects":
-        images, _, positions = _cifar_split("cifar10", root, split, classes if label == "cifar" else range(10))
-        image_key = seed if image_seed is None else image_seed
-        order = _cifar_order("cifar10", positions, n, split, hash_key(image_key, split))
-        augment_key = hash_key(image_key, split, "augment") if augment and split == "train" else None
-    object_key = hash_key(seed if object_seed is None else object_seed, split, "object")
-    out = torch.empty(n, 3, 32, 32, dtype=torch.uint8, device=device)
-    labels = torch.empty(n, dtype=torch.long, device=device)
-    room = 32 - sprites.shape[-1] + 1  # translated corners: 0 .. 32 - box
-    for start in range(0, n, batch_size):
-        idx = torch.arange(start, min(n, start + batch_size), device=device)
-        r = Rand(hash32(hash32(idx) ^ object_key))
-        which = r.integers("which", len(object_ids))
-        if placement == "fixed":
-            x, y = (torch.full_like(idx, c) for c in E4_CORNER)
-        else:
-            x, y = r.integers("x", room), r.integers("y", room)
-        obj = _paste(sprites[object_ids[which]], x, y)
-        if name == "cifar10+objects":
-            bg = crop_flip(images[order[idx.cpu()]].to(device).float(), idx, augment_key)
-            labels[idx] = which if label == "object" else positions[order[idx.cpu()]].to(device)
-        else:
-            bg = torch.zeros(len(idx), 3, 32, 32, device=device)
-            labels[idx] = which
-        out[idx] = bg.lerp_(obj[:, :3] * 255, obj[:, 3:]).round_().to(torch.uint8)
-    return out, labels
 
 
 @dataclass(frozen=True)
@@ -341,19 +111,19 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
     transformations' parameters; object_seed and image_seed redraw only a composite's object or
     its CIFAR image (the invariance pairs of SPEC 4 and E4)."""
     ensure_fits(n, device)
-    if ds.name in COMPOSITES:
+    if ds.name in cifar.COMPOSITES:
         if ds.transforms:
             raise ValueError(f"{ds.name} takes no transformations, got {','.join(ds.transforms)!r}")
-        return composite(ds.name, n, classes=ds.classes, label=ds.label, placement=ds.placement, pasted=ds.pasted,
+        return cifar.composite(ds.name, n, classes=ds.classes, label=ds.label, placement=ds.placement, pasted=ds.pasted,
                          seed=seed, split=split, root=ds.data_dir, objects=ds.objects, device=device,
                          object_seed=object_seed, image_seed=image_seed, augment=ds.augment)
     if (object_seed, image_seed) != (None, None):
-        raise ValueError(f"object and image seeds are for {' and '.join(COMPOSITES)}, not {ds.name}")
+        raise ValueError(f"object and image seeds are for {' and '.join(cifar.COMPOSITES)}, not {ds.name}")
     if ds.name == "t2d":
         return generate(ds.transforms, n, classes=ds.classes, seed=seed, split=split, objects=ds.objects,
                         backgrounds=ds.backgrounds, device=device, transform_seed=transform_seed)
-    if ds.name in CIFAR:
-        return cifar(ds.name, ds.transforms, n, classes=ds.classes, seed=seed, split=split, root=ds.data_dir,
+    if ds.name in cifar.CIFAR:
+        return cifar.cifar(ds.name, ds.transforms, n, classes=ds.classes, seed=seed, split=split, root=ds.data_dir,
                      device=device, transform_seed=transform_seed, augment=ds.augment)
     raise ValueError(f"unknown dataset {ds.name!r}; choose from {', '.join(DATASETS)}")
 

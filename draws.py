@@ -7,7 +7,7 @@ seed, so a run plan is the same on any machine.
 """
 import random
 
-from data import CIFAR
+from cifar import CIFAR
 from sources import N_OBJECTS
 from transforms import CATEGORIES, TRANSFORMS
 

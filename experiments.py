@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import runner
-from data import CIFAR, cifar_counts
+from cifar import CIFAR, cifar_counts
 from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
 from runfolder import Parser
 from runner import ARCH_COST, Run, command, pretrain_run, probe_run

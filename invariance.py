@@ -20,13 +20,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+import cifar
 import data
 import models
 import runfolder
 import train
 
 VARY = {"transforms": "transform_seed", "object": "object_seed", "background": "image_seed"}
-DISTRIBUTIONS = ["data", "train", "objects", "random", *data.CIFAR]
+DISTRIBUTIONS = ["data", "train", "objects", "random", *cifar.CIFAR]
 
 
 @torch.no_grad()
@@ -85,8 +86,8 @@ def distributions(names, ds, ckpt_args):
                                      c.get("objects", "procedural"), c.get("backgrounds", "procedural"),
                                      c.get("data_dir") or ds.data_dir, c.get("label", "object"),
                                      c.get("placement", "fixed"))
-        elif name in data.CIFAR:
-            out[name] = data.Dataset(name, classes=tuple(range(data.CIFAR[name][4])), data_dir=ds.data_dir)
+        elif name in cifar.CIFAR:
+            out[name] = data.Dataset(name, classes=tuple(range(cifar.CIFAR[name][4])), data_dir=ds.data_dir)
         elif name == "random":
             out[name] = data.Dataset(classes=ds.classes, objects="random", backgrounds="random")
         else:

@@ -121,6 +121,14 @@ def _read_objects(root):
     return images
 
 
+def on_device(device):
+    """device as a torch.device; ValueError if it is CUDA on a machine without it."""
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but CUDA is not available")
+    return device
+
+
 @lru_cache(maxsize=8)
 def object_canvases(objects, size, device):
     box = round(0.7 * size)

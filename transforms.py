@@ -343,6 +343,15 @@ def parse_transforms(names):
     return out
 
 
+def apply_all(x, names, idx, key):
+    """The transformations `names`, in order, on the canvases x (B, 4, S, S) of samples idx:
+    each sample's parameters are a hash of (key, its index, the transformation's position)."""
+    per_sample = hash32(hash32(idx) ^ key)
+    for k, name in enumerate(names):
+        x = apply_(name, x, Rand(hash32(per_sample ^ hash_key(k))))
+    return x
+
+
 def apply_(name, x, r):
     """Apply one registered transformation to RGBA canvases x (B, 4, S, S), each sample with
     the transformation's probability; only the chosen samples are computed. Overwrites x

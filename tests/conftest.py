@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cifar
 import data
 import experiments
 import train
@@ -29,7 +30,7 @@ def cli():
 def write_cifar(root, name="cifar10", n_train=300, n_test=200):
     """CIFAR batches in torchvision's download layout: pickled dicts of uint8 (N, 3072) rows and
     labels (random pixels). Returns {file: (images, labels)}."""
-    folder, train_files, test_files, key, n_classes = data.CIFAR[name]
+    folder, train_files, test_files, key, n_classes = cifar.CIFAR[name]
     rng = np.random.default_rng(0)
     (Path(root) / folder).mkdir(parents=True)
     raw = {}

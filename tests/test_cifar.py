@@ -3,6 +3,7 @@ transformations on whole images, training on it, and E1's CIFAR runs."""
 import pytest
 import torch
 
+import cifar
 import data
 import draws
 import experiments
@@ -13,9 +14,9 @@ import transfer
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
 def test_reads_torchvision_layout(tmp_path, name, make_cifar):
     raw = make_cifar(tmp_path, name)
-    test_images, test_labels = raw[data.CIFAR[name][2][0]]
-    n = 2 * (len(test_labels) // data.CIFAR[name][4])  # every test image of classes 3 and 7
-    images, labels = data.cifar(name, [], n, classes=[3, 7], split="test", root=tmp_path)
+    test_images, test_labels = raw[cifar.CIFAR[name][2][0]]
+    n = 2 * (len(test_labels) // cifar.CIFAR[name][4])  # every test image of classes 3 and 7
+    images, labels = cifar.cifar(name, [], n, classes=[3, 7], split="test", root=tmp_path)
     assert images.shape == (n, 3, 32, 32) and sorted(labels.tolist()) == [0] * (n // 2) + [1] * (n // 2)
     rows = {tuple(r) for r in test_images[[i for i, lab in enumerate(test_labels) if lab in (3, 7)]]}
     assert {tuple(im.flatten().tolist()) for im in images} <= rows  # untouched pixels, right classes
@@ -26,16 +27,16 @@ def test_reads_torchvision_layout(tmp_path, name, make_cifar):
 
 def test_splits_seeds_and_whole_image_transformations(tmp_path, make_cifar):
     make_cifar(tmp_path)
-    train_set, _ = data.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
-    val_set, _ = data.cifar("cifar10", [], 10, classes=range(10), split="val", root=tmp_path)
+    train_set, _ = cifar.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
+    val_set, _ = cifar.cifar("cifar10", [], 10, classes=range(10), split="val", root=tmp_path)
     assert not {tuple(x.flatten().tolist()) for x in train_set} & {tuple(x.flatten().tolist()) for x in val_set}
-    again, _ = data.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
-    other, _ = data.cifar("cifar10", [], 40, classes=range(10), seed=1, root=tmp_path)
+    again, _ = cifar.cifar("cifar10", [], 40, classes=range(10), root=tmp_path)
+    other, _ = cifar.cifar("cifar10", [], 40, classes=range(10), seed=1, root=tmp_path)
     assert torch.equal(train_set, again) and not torch.equal(train_set, other)
-    inverted, _ = data.cifar("cifar10", ["invert"], 40, classes=range(10), root=tmp_path)
+    inverted, _ = cifar.cifar("cifar10", ["invert"], 40, classes=range(10), root=tmp_path)
     flipped = (inverted == 255 - train_set).flatten(1).all(1)
     assert torch.equal(inverted[~flipped], train_set[~flipped]) and 0.2 < flipped.float().mean() < 0.8
-    rotated, _ = data.cifar("cifar10", ["rotate"], 40, classes=range(10), root=tmp_path)
+    rotated, _ = cifar.cifar("cifar10", ["rotate"], 40, classes=range(10), root=tmp_path)
     assert (rotated[:, :, 0, 0] == 0).all(1).float().mean() > 0.5  # uncovered corners are black
 
 
@@ -49,7 +50,7 @@ def test_errors(tmp_path, kwargs, message, make_cifar):
     make_cifar(tmp_path)
     kwargs = dict(dict(n=10, classes=range(10), root=tmp_path), **kwargs)
     with pytest.raises(ValueError, match=message):
-        data.cifar("cifar10", [], kwargs.pop("n"), **kwargs)
+        cifar.cifar("cifar10", [], kwargs.pop("n"), **kwargs)
 
 
 def test_no_folder_says_how_to_get_one(monkeypatch):
@@ -105,8 +106,8 @@ def test_augmentation_is_torchvisions_crop_and_flip(tmp_path, make_cifar):
     import torchvision.transforms.functional as TF
 
     make_cifar(tmp_path)
-    plain, labels = data.cifar("cifar10", [], 200, classes=range(10), root=tmp_path)
-    aug, aug_labels = data.cifar("cifar10", [], 200, classes=range(10), root=tmp_path, augment=True)
+    plain, labels = cifar.cifar("cifar10", [], 200, classes=range(10), root=tmp_path)
+    aug, aug_labels = cifar.cifar("cifar10", [], 200, classes=range(10), root=tmp_path, augment=True)
     assert torch.equal(labels, aug_labels)
     found = 0
     for x, y in zip(plain, aug):  # every augmented image is one of the 81 x 2 crops and flips
@@ -117,8 +118,8 @@ def test_augmentation_is_torchvisions_crop_and_flip(tmp_path, make_cifar):
     moved = (aug != plain).flatten(1).any(1).float().mean()
     assert moved > 0.9  # only the centre crop without a flip leaves an image as it was
     for split in ("val", "test"):
-        assert torch.equal(data.cifar("cifar10", [], 50, classes=range(10), root=tmp_path, split=split)[0],
-                           data.cifar("cifar10", [], 50, classes=range(10), root=tmp_path, split=split,
+        assert torch.equal(cifar.cifar("cifar10", [], 50, classes=range(10), root=tmp_path, split=split)[0],
+                           cifar.cifar("cifar10", [], 50, classes=range(10), root=tmp_path, split=split,
                                       augment=True)[0])
 
 
@@ -132,7 +133,7 @@ def test_paper_plan_fits_real_cifar_class_counts(tmp_path, monkeypatch):
         return dict(zip(("train", "val", "test"), (len(classes) * n for n in per_class[name])))
 
     for name in per_class:
-        (tmp_path / data.CIFAR[name][0]).mkdir()
+        (tmp_path / cifar.CIFAR[name][0]).mkdir()
     monkeypatch.setattr(experiments, "cifar_counts", counts)
     runs, points = experiments.e1("paper", "R", tmp_path)
     checked = 0

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import cifar
 import data
 import draws
 import experiments
@@ -24,46 +25,46 @@ def outside(x):
 
 def test_fixed_composite_is_cifar_outside_the_box(cifar_dir):
     kw = dict(classes=range(10), root=cifar_dir)
-    plain, plain_labels = data.cifar("cifar10", [], 500, **kw)
-    x, labels = data.composite("cifar10+objects", 500, label="cifar", **kw)
+    plain, plain_labels = cifar.cifar("cifar10", [], 500, **kw)
+    x, labels = cifar.composite("cifar10+objects", 500, label="cifar", **kw)
     assert torch.equal(outside(x), outside(plain)) and torch.equal(labels, plain_labels)
     assert (x[..., BOX[0], BOX[1]] != plain[..., BOX[0], BOX[1]]).flatten(1).any(1).all()  # an object in each
-    x2, objects = data.composite("cifar10+objects", 500, label="object", **kw)
+    x2, objects = cifar.composite("cifar10+objects", 500, label="object", **kw)
     assert torch.equal(outside(x2), outside(plain))  # the same CIFAR images, labelled by the object
     # independent labels: every CIFAR class appears with many objects, every object is used
     assert all(len(objects[labels == c].unique()) >= 6 for c in range(10))
     assert (torch.bincount(objects, minlength=10) > 20).all()
-    again, _ = data.composite("cifar10+objects", 500, label="object", **kw)
-    other, other_objects = data.composite("cifar10+objects", 500, label="object", seed=1, **kw)
+    again, _ = cifar.composite("cifar10+objects", 500, label="object", **kw)
+    other, other_objects = cifar.composite("cifar10+objects", 500, label="object", seed=1, **kw)
     assert torch.equal(again, x2) and not torch.equal(other, x2) and not torch.equal(other_objects, objects)
 
 
 def test_objects_on_black_and_translated_placement(cifar_dir):
-    black, labels = data.composite("black+objects", 300, classes=range(10), label="object")
+    black, labels = cifar.composite("black+objects", 300, classes=range(10), label="object")
     assert (outside(black) == 0).all() and (black[..., BOX[0], BOX[1]] > 0).flatten(1).any(1).all()
-    _, composite_labels = data.composite("cifar10+objects", 300, classes=range(10), label="object", root=cifar_dir)
+    _, composite_labels = cifar.composite("cifar10+objects", 300, classes=range(10), label="object", root=cifar_dir)
     assert torch.equal(labels, composite_labels)  # the object of sample i does not depend on the background
-    moved, moved_labels = data.composite("black+objects", 300, classes=range(10), label="object",
+    moved, moved_labels = cifar.composite("black+objects", 300, classes=range(10), label="object",
                                          placement="translated")
     assert torch.equal(moved_labels, labels)  # the same objects, elsewhere
     lit = moved.amax(1) > 0  # (N, 32, 32)
     corners = {(int(r.nonzero()[:, 0].min()), int(c.nonzero()[:, 0].min()))
                for r, c in zip(lit.any(2), lit.any(1))}
     assert len(corners) > 50 and (outside(moved) > 0).flatten(1).any(1).float().mean() > 0.5
-    subset, sub_labels = data.composite("black+objects", 50, classes=[40, 41], label="object")
+    subset, sub_labels = cifar.composite("black+objects", 50, classes=[40, 41], label="object")
     assert set(sub_labels.tolist()) == {0, 1} and not torch.equal(subset, black[:50])
 
 
 def test_invariance_pairs_share_the_image_or_the_object(cifar_dir):
     kw = dict(classes=range(10), label="object", root=cifar_dir)
-    x, objects = data.composite("cifar10+objects", 400, **kw)
-    new_object, new_objects = data.composite("cifar10+objects", 400, object_seed=7, **kw)
+    x, objects = cifar.composite("cifar10+objects", 400, **kw)
+    new_object, new_objects = cifar.composite("cifar10+objects", 400, object_seed=7, **kw)
     assert torch.equal(outside(new_object), outside(x))  # the same CIFAR image
     assert 0.8 < (new_objects != objects).float().mean() < 0.97  # a fresh draw of 10 objects
-    new_image, same_objects = data.composite("cifar10+objects", 400, image_seed=7, **kw)
+    new_image, same_objects = cifar.composite("cifar10+objects", 400, image_seed=7, **kw)
     assert torch.equal(same_objects, objects)
-    sprites = data._small_objects("procedural", "cpu")[objects]
-    alpha = data._paste(sprites, torch.full_like(objects, 21), torch.full_like(objects, 2))[:, 3]
+    sprites = cifar._small_objects("procedural", "cpu")[objects]
+    alpha = cifar._paste(sprites, torch.full_like(objects, 21), torch.full_like(objects, 2))[:, 3]
     opaque = alpha > 0.998  # where the blend rounds to the object's colour whatever the background
     assert opaque.sum(dim=(1, 2)).min() >= 5
     same = new_image.permute(0, 2, 3, 1)[opaque].int() - x.permute(0, 2, 3, 1)[opaque].int()
@@ -82,7 +83,7 @@ def test_invariance_pairs_share_the_image_or_the_object(cifar_dir):
 def test_composite_errors(cifar_dir, kwargs, message):
     kwargs = dict(dict(name="cifar10+objects", classes=range(10), label="cifar", root=cifar_dir), **kwargs)
     with pytest.raises(ValueError, match=message):
-        data.composite(kwargs.pop("name"), 10, **kwargs)
+        cifar.composite(kwargs.pop("name"), 10, **kwargs)
 
 
 def test_load_errors():
