@@ -79,10 +79,10 @@ E1_PAPER = {  # SPEC E1: the same-minus-different gap and the different models' 
 GAP_BEATS_SPAN = ("architecture", "pretraining_samples")  # where the paper's gap exceeds the span
 
 
-def e1_results(scale, root="runs", cifar_dir=None):
+def e1_results(scale, root="runs", cifar_dir=None, seeds=None):
     """{dataset: {factor: [record per (value, kind)]}} from the E1 runs present, in the figure's
     order: each record's transfer (probe test) and pretraining test accuracy per seed."""
-    _, points = experiments.e1(scale, root, cifar_dir)
+    _, points = experiments.e1(scale, root, cifar_dir, seeds)
     found = {}
     for p in points:
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
@@ -191,9 +191,9 @@ FT_PAPER = {200: {"class_relationship": 0.14, "architecture": 0.15, "pretraining
             2000: {"class_relationship": 0.04, "architecture": 0.03, "pretraining_samples": 0.04}}
 
 
-def ft_results(scale, root="runs"):
+def ft_results(scale, root="runs", seeds=None):
     """{target samples: {factor: [record per (value, kind)]}} from the E1-FT runs present."""
-    _, points = experiments.e1_ft(scale, root)
+    _, points = experiments.e1_ft(scale, root, seeds=seeds)
     found = {}
     for p in points:
         path = Path(p.run) / "results.json"
@@ -239,10 +239,10 @@ def ft_tables(results):
 E2_PAPER = {"resnet18": (0.28, 0.98), "vit": (0.20, None)}  # SPEC E2: k = 1 and k = 8 probed on t_8
 
 
-def e2_results(scale, root="runs"):
+def e2_results(scale, root="runs", seeds=None):
     """{arch: [record per (k, j)]} from the E2 runs present: probe test accuracy on t_j of the
     model pretrained on t_k per seed, and the pretraining's test accuracy (on t_k)."""
-    _, points = experiments.e2(scale, root)
+    _, points = experiments.e2(scale, root, seeds=seeds)
     found, pre = {}, {}
     for p in points:
         probe, pre_path = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"

@@ -10,6 +10,7 @@ skipped; the rest go to worker processes (runner.py), pretrainings before the pr
 them. Each experiment below is one section: its settings per scale beside its plan. `paper` is
 SPEC exactly; `small` is the same design reduced to fit a 2-core CPU (README, "Scales").
 """
+import argparse
 import json
 import os
 import sys
@@ -19,10 +20,25 @@ from typing import NamedTuple
 
 import runner
 from cifar import CIFAR, cifar_counts
+from data import parse_classes
 from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
 from runfolder import Parser
 from runner import ARCH_COST, Run, command, pretrain_run, probe_run
 from transforms import TRANSFORMS
+
+
+def seed_list(text):
+    """argparse type of --seeds: '3-5' or '0,7' -> [3, 4, 5] or [0, 7]."""
+    try:
+        return parse_classes(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("class", "seed")) from None
+
+
+def add_seeds_arg(p):
+    """--seeds, shared with plots.py and tables.py, which must read the same runs."""
+    p.add_argument("--seeds", type=seed_list, default=None,
+                   help="which seeds, e.g. 3-5 or 0,7 (default: the scale's, 0 to its count - 1)")
 
 
 def classes_arg(ids):
@@ -41,12 +57,16 @@ def cifar_datasets(cifar_dir):
 # under T_same; pretrainings under T_same or T_diff, one factor varied at a time; each probed.
 
 E1 = {
-    # small: every pretraining sees about 8,000 images (epochs = 8,000 / samples, at least 1), so
-    # that the runs with few samples learn at all; the ViT learns nothing at 1/8 width in 8,000
-    # images (7-9% pretraining accuracy): 1/4 width and lr 5e-4
-    "small": dict(seeds=2, width=0.125, image_budget=8000, batch_size=32, train_samples=2000, val_samples=250,
-                  test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=200,
-                  arch={"vit": dict(width=0.25, lr=5e-4)}),
+    # small (README, "Scales"; each choice measured): networks 1/8 as wide; every pretraining sees
+    # 12,000 distinct images (epochs = 12,000 / samples): below that resnet18's same model falls
+    # under 0.6 on some seeds, and below 2,000 samples (67 a class) the networks memorise them;
+    # batch 32 with lr 2e-3 (at 1e-3 one seed in three stays under 0.6 pretraining accuracy).
+    # resnet50 and densenet121 cost 2.5-4 x resnet18 per image: 8,000 images; densenet121 1/4 wide
+    # (growth 3; 1/8 is growth 2). The ViT learns nothing at 1/8 width: 1/4, lr 5e-4.
+    "small": dict(seeds=3, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
+                  val_samples=250, test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=200,
+                  arch={"resnet50": dict(image_budget=8000), "densenet121": dict(width=0.25, image_budget=8000),
+                        "vit": dict(width=0.25, lr=5e-4)}),
     "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000, val_samples=10_000,
                   test_samples=10_000, probe_samples=50_000, probe_test_samples=10_000, probe_epochs=200),
 }
@@ -70,7 +90,7 @@ FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is
     "architecture": Factor("architecture", "arch",
                            dict.fromkeys(E1, ["resnet18", "resnet50", "densenet121", "vgg11", "vit"])),
     "pretraining_samples": Factor("pretraining samples", "train_samples",
-                                  {"small": [1000, 2000, 4000, 8000, 16_000],
+                                  {"small": [2000, 3000, 4000, 6000, 12_000],
                                    "paper": [1000, 10_000, 50_000, 100_000, 500_000]}),
     # SPEC E1: here the pretraining uses the target classes themselves
     "target_samples": Factor("target samples (probe)", "probe_samples",
@@ -107,7 +127,7 @@ def e1_cifar_sizes(s, dataset, cifar_dir, pretrain_classes, target_classes):
             "max_probe": target["train"]}
 
 
-def e1(scale, root="runs", cifar_dir=None):
+def e1(scale, root="runs", cifar_dir=None, seeds=None):
     """E1's runs at a scale (each once) and the figure's points: Transforms-2D, plus the CIFAR
     versions found in cifar_dir (half the classes as targets, all factors but target samples)."""
     runs, points = {}, []
@@ -117,7 +137,7 @@ def e1(scale, root="runs", cifar_dir=None):
         data_args = [] if dataset == "t2d" else ["--dataset", dataset, "--data-dir", str(cifar_dir)]
         default = dict(classes="disjoint", arch="resnet18", train_samples=s["train_samples"],
                        probe_samples=s["probe_samples"])
-        for seed in range(s["seeds"]):
+        for seed in seeds or range(s["seeds"]):
             target, other = class_split(seed, dataset)
             classes = {"subset": target[:max(2, round(len(target) / 3))], "disjoint": other, "same": target,
                        "superset": target + other}
@@ -148,7 +168,8 @@ def e1(scale, root="runs", cifar_dir=None):
 # pretraining, each model fully fine-tuned (SPEC 4) on 200 and on 2,000 target samples.
 
 E1_FT = {
-    "small": dict(target_values=[200, 2000], finetune_budget=8000),  # epochs: 8,000 images / samples
+    # small: 4,000 images of fine-tuning (200 samples: 20 epochs, 2,000: 2) at batch 64
+    "small": dict(target_values=[200, 2000], finetune_budget=4000, probe_batch_size=64),
     "paper": dict(target_values=[200, 2000], finetune_epochs=50),
 }
 FT_FACTORS = [name for name, f in FACTORS.items() if f.pretraining]
@@ -164,11 +185,11 @@ class FTPoint(NamedTuple):
     run: str
 
 
-def e1_ft(scale, root="runs", cifar_dir=None):
+def e1_ft(scale, root="runs", cifar_dir=None, seeds=None):
     """E1-FT's runs at a scale (E1's pretrainings, then a fine-tuning per target-sample count) and
     its points; E1-FT has no CIFAR version here."""
-    s, ft = E1[scale], E1_FT[scale]
-    pretrainings, points = e1(scale, root)
+    s, ft = {**E1[scale], **E1_FT[scale]}, E1_FT[scale]
+    pretrainings, points = e1(scale, root, seeds=seeds)
     runs = {r.out: r for r in pretrainings if r.script == "train"}
     ft_points = []
     for p in points:
@@ -194,11 +215,12 @@ def e1_ft(scale, root="runs", cifar_dir=None):
 # on every t_j by one transfer.py run.
 
 E2 = {
-    # small: E1's width and batch, 1,000 samples and 4,000 images per pretraining, 2,000 for
-    # densenet121 and vit (5-10 x slower per image on a CPU than resnet18), probes on 500 samples
-    "small": {**E1["small"], "image_budget": 4000, "train_samples": 1000, "val_samples": 200, "test_samples": 400,
-              "probe_samples": 500, "probe_test_samples": 250,
-              "arch": {"vit": dict(width=0.25, lr=5e-4, image_budget=2000), "densenet121": dict(image_budget=2000)}},
+    # small: 10 classes (the first 10 of the seed's targets: at 30 the k = 8 models reach 0.1-0.3
+    # pretraining accuracy), E1's resnet18 settings; densenet121 6,000 images at 1/8 width and the
+    # ViT 8,000 (5-10 x resnet18's cost per image), probes on 500 samples of each t_j
+    "small": dict(seeds=2, classes=10, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
+                  val_samples=200, test_samples=400, probe_samples=500, probe_test_samples=250, probe_epochs=200,
+                  arch={"densenet121": dict(image_budget=6000), "vit": dict(width=0.25, lr=5e-4, image_budget=8000)}),
     "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # SPEC E2
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
@@ -213,12 +235,13 @@ class NestedPoint(NamedTuple):
     probe: str
 
 
-def e2(scale, root="runs", cifar_dir=None):
+def e2(scale, root="runs", cifar_dir=None, seeds=None):
     """E2's runs at a scale and its points (one per model); E2 has no CIFAR version."""
     s, folder = E2[scale], f"{root}/{scale}/e2"
     runs, points = [], []
-    for seed in range(s["seeds"]):
-        names, classes = nested_transforms(seed), ["--classes", classes_arg(class_split(seed)[0])]
+    for seed in seeds or range(s["seeds"]):
+        target = class_split(seed)[0][:s.get("classes")]
+        names, classes = nested_transforms(seed), ["--classes", classes_arg(target)]
         sets = [",".join(names[:j]) for j in range(1, E2_DEPTH + 1)]
         for arch in E2_ARCHS:
             for k in range(1, E2_DEPTH + 1):
@@ -236,9 +259,9 @@ def e2(scale, root="runs", cifar_dir=None):
 # training data, the 30 other objects, random data and CIFAR.
 
 E3 = {
-    # small: 1,000 samples, 2,000 images per pretraining, invariance on 128 pairs
-    "small": {**E1["small"], "image_budget": 2000, "train_samples": 1000, "val_samples": 100, "test_samples": 200,
-              "invariance_samples": 128, "arch": {}},
+    # small: resnet18 1/8 as wide, 1,000 samples, 2,000 images per pretraining, invariance on 128 pairs
+    "small": dict(seeds=2, width=0.125, image_budget=2000, batch_size=32, train_samples=1000, val_samples=100,
+                  test_samples=200, invariance_samples=128),
     "paper": {**E1["paper"], "invariance_samples": 10_000},
 }
 E3_KINDS = {"objects": [], "random": ["--objects", "random", "--backgrounds", "random"]}
@@ -254,12 +277,12 @@ class E3Model(NamedTuple):
     measure: str
 
 
-def e3(scale, root="runs", cifar_dir=None):
+def e3(scale, root="runs", cifar_dir=None, seeds=None):
     """E3's runs at a scale and the models they make."""
     s, cifar = E3[scale], cifar_datasets(cifar_dir)
     folder = f"{root}/{scale}/e3"
     runs, models = [], []
-    for seed in range(s["seeds"]):
+    for seed in seeds or range(s["seeds"]):
         target, other = class_split(seed)
         for kind, data_args in E3_KINDS.items():
             for trained in ["none", *TRANSFORMS]:
@@ -283,8 +306,9 @@ def e3(scale, root="runs", cifar_dir=None):
 
 E4 = {
     # paper: 200 epochs on CIFAR-10's 45,000 training images (the last 5,000 are val), its 10,000
-    # test images, probes of 100 epochs. small: E1's resnet18 budget, probes of 100 epochs.
-    "small": {**E1["small"], "probe_epochs": 100, "arch": {}},
+    # test images, probes of 100 epochs. small: resnet18 1/8 as wide, 2,000 images for 4 epochs.
+    "small": dict(seeds=2, width=0.125, image_budget=8000, batch_size=32, train_samples=2000, val_samples=250,
+                  test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=100),
     "paper": {**E1["paper"], "epochs": 200, "train_samples": 45_000, "val_samples": 5000, "test_samples": 10_000,
               "probe_samples": 45_000, "probe_test_samples": 10_000, "probe_epochs": 100},
 }
@@ -319,12 +343,12 @@ def e4_task(task, placement, objects, cifar_dir):
                                    *(["--pasted", classes_arg(objects)] if label == "cifar" else [])]
 
 
-def e4(scale, root="runs", cifar_dir=None):
+def e4(scale, root="runs", cifar_dir=None, seeds=None):
     """E4's runs at a scale (each once: C&C's pretraining and probe are shared by both
     placements) and the table cells they fill."""
     s, folder, runs, cells = E4[scale], f"{root}/{scale}/e4", {}, []
     cifar_dir = str(Path(cifar_dir).resolve()) if cifar_dir else ""
-    for seed in range(s["seeds"]):
+    for seed in seeds or range(s["seeds"]):
         objects = e4_objects(seed)
         for placement in PLACEMENTS:
             for pre_task in E4_TASKS:
@@ -361,11 +385,11 @@ class CheckPoints(NamedTuple):
     e3: list  # E3 models of seed 0 trained on objects: none and CHECK_E3
 
 
-def paper_check(scale="paper", root="runs", cifar_dir=None):
+def paper_check(scale="paper", root="runs", cifar_dir=None, seeds=None):
     """The runs of `make paper-check` and their points."""
-    e1_runs, e1_points = e1(scale, root)
-    e2_runs, e2_points = e2(scale, root)
-    e3_runs, e3_models = e3(scale, root)
+    e1_runs, e1_points = e1(scale, root, seeds=[0])
+    e2_runs, e2_points = e2(scale, root, seeds=[0])
+    e3_runs, e3_models = e3(scale, root, seeds=[0])
     points = CheckPoints(
         [p for p in e1_points if (p.factor, p.value, p.seed) == ("architecture", "resnet18", 0)],
         [p for p in e2_points if p.seed == 0 and p.arch == "resnet18" and p.k in (1, E2_DEPTH)],
@@ -387,6 +411,7 @@ def get_args_parser():
     p.add_argument("--scale", choices=list(E1), default=None,
                    help="small or paper (default: small; paper for paper-check)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+    add_seeds_arg(p)
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                    help="folder with cifar-10-batches-py/ and/or cifar-100-python/: adds E1's CIFAR versions and "
                         "E3's CIFAR columns; E4 needs CIFAR-10 (default: $CIFAR_DIR: %(default)s)")
@@ -412,7 +437,7 @@ def main(args):
     if args.figure in ("fig2", "table-invariance") and not cifar_datasets(args.cifar_dir):
         where = f"no CIFAR under {args.cifar_dir!r}" if args.cifar_dir else "CIFAR_DIR is not set"
         print(f"experiments.py: {where} (see README): the CIFAR parts are skipped", file=sys.stderr)
-    runs, _ = PLANS[args.figure](args.scale, args.root, args.cifar_dir)
+    runs, _ = PLANS[args.figure](args.scale, args.root, args.cifar_dir, args.seeds)
     runs = sorted(runs, key=lambda r: (bool(r.needs), -r.cost))
     if args.commands:
         for r in runs:

@@ -62,6 +62,8 @@ def caption(scale, s):
     text = (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{_overrides(s, 'width', 'g')}, "
             f"{s['train_samples']:,} pretraining samples, {s['image_budget']:,} images per pretraining"
             f"{_overrides(s, 'image_budget', ',')} at batch {s['batch_size']}")
+    if "classes" in s:
+        text += f", {s['classes']} classes"
     if "probe_samples" in s:
         text += f", probes on {s['probe_samples']:,} samples"
     if "invariance_samples" in s:
@@ -131,10 +133,10 @@ def gap_panel(ax, recs):
     ax.grid(alpha=0.3)
 
 
-def fig2(scale, out, root="runs", cifar_dir=None):
+def fig2(scale, out, root="runs", cifar_dir=None, seeds=None):
     """Paper Figure 2 (two rows per dataset: accuracies, then the paired gap) and fig2.json;
     prints the claims tables."""
-    results = claims.e1_results(scale, root, cifar_dir)
+    results = claims.e1_results(scale, root, cifar_dir, seeds)
     factors = list(experiments.FACTORS)
     fig, axes = plt.subplots(2 * len(results), len(factors), figsize=(4 * len(factors), 4.4 * len(results) + 0.5),
                              squeeze=False, gridspec_kw=dict(height_ratios=[3, 1] * len(results)))
@@ -162,11 +164,11 @@ def fig2(scale, out, root="runs", cifar_dir=None):
     return table
 
 
-def fig3(scale, out, root="runs", cifar_dir=None):
+def fig3(scale, out, root="runs", cifar_dir=None, seeds=None):
     """Paper Figure 3: per dataset and factor, the paired invariance gap (95% interval) next to the
     span of transfer accuracy across the factor's values for each kind."""
-    rows = [(dataset, r) for dataset, (factor_rows, _) in claims.e1_claims(claims.e1_results(scale, root, cifar_dir))
-            .items() for r in factor_rows]
+    found = claims.e1_claims(claims.e1_results(scale, root, cifar_dir, seeds))
+    rows = [(dataset, r) for dataset, (factor_rows, _) in found.items() for r in factor_rows]
     fig, ax = plt.subplots(figsize=(1.5 * len(rows) + 2, 3.6))
     width, xs = 0.26, range(len(rows))
     ax.bar([x - width for x in xs], [r["gap"] for _, r in rows], width, yerr=[r["gap_ci"] for _, r in rows],
@@ -185,10 +187,10 @@ def fig3(scale, out, root="runs", cifar_dir=None):
     save_figure(fig, out, pdf=True)
 
 
-def fig2_finetune(scale, out, root="runs"):
+def fig2_finetune(scale, out, root="runs", seeds=None):
     """The appendix's Figure: fig2's factors with full fine-tuning, a row per target-sample
     count; writes its JSON and prints its claims tables."""
-    results = claims.ft_results(scale, root)
+    results = claims.ft_results(scale, root, seeds)
     factors = experiments.FT_FACTORS
     fig, axes = plt.subplots(len(results), len(factors), figsize=(4 * len(factors), 3.3 * len(results) + 0.5),
                              squeeze=False)
@@ -214,10 +216,10 @@ def fig2_finetune(scale, out, root="runs"):
 # E2: Figure 4
 
 
-def fig4(scale, out, root="runs"):
+def fig4(scale, out, root="runs", seeds=None):
     """Paper Figure 4 (a panel per architecture: probe accuracy on t_j, a line per k, a dot per
     seed) and fig4.json; prints the claims table."""
-    results = claims.e2_results(scale, root)
+    results = claims.e2_results(scale, root, seeds)
     depth = experiments.E2_DEPTH
     colors = plt.cm.viridis([i / (depth - 1) for i in range(depth)])  # k = 1 dark ... k = 8 light
     fig, axes = plt.subplots(1, len(results), figsize=(3.6 * len(results), 3.4), squeeze=False, sharey=True)
@@ -273,6 +275,7 @@ def get_args_parser():
         f.add_argument("--scale", choices=list(experiments.E1), default="small",
                        help="(default: %(default)s)")
         f.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
+        experiments.add_seeds_arg(f)
         if name in ("fig2", "fig3"):
             f.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                            help="adds the CIFAR rows, as experiments.py (default: $CIFAR_DIR: %(default)s)")
@@ -287,7 +290,7 @@ def main(args):
             fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
         else:
             cifar = {"cifar_dir": args.cifar_dir} if args.figure in ("fig2", "fig3") else {}
-            FIGURES[args.figure][1](args.scale, args.out, args.root, **cifar)
+            FIGURES[args.figure][1](args.scale, args.out, args.root, seeds=args.seeds, **cifar)
     except ValueError as e:
         sys.exit(f"plots.py: error: {e}")
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.pdf')}")
