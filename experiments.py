@@ -23,7 +23,7 @@ from cifar import CIFAR, cifar_counts
 from data import parse_classes
 from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
 from runfolder import Parser
-from runner import ARCH_COST, Run, command, pretrain_run, probe_run
+from runner import ARCH_COST, Run, command, pretrain_run, probe_run, setting
 from transforms import TRANSFORMS
 
 
@@ -65,7 +65,8 @@ E1 = {
     # (growth 3; 1/8 is growth 2). The ViT learns nothing at 1/8 width: 1/4, lr 5e-4.
     "small": dict(seeds=3, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
                   val_samples=250, test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=200,
-                  arch={"resnet50": dict(image_budget=8000), "densenet121": dict(width=0.25, image_budget=8000),
+                  arch={"resnet50": dict(train_samples=8000, image_budget=8000),
+                        "densenet121": dict(width=0.25, train_samples=8000, image_budget=8000),
                         "vit": dict(width=0.25, lr=5e-4)}),
     "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000, val_samples=10_000,
                   test_samples=10_000, probe_samples=50_000, probe_test_samples=10_000, probe_epochs=200),
@@ -135,8 +136,8 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
         s = {**E1[scale], **(E1_CIFAR[scale] if dataset != "t2d" else {})}
         folder = f"{root}/{scale}/e1" + ("" if dataset == "t2d" else f"-{dataset}")
         data_args = [] if dataset == "t2d" else ["--dataset", dataset, "--data-dir", str(cifar_dir)]
-        default = dict(classes="disjoint", arch="resnet18", train_samples=s["train_samples"],
-                       probe_samples=s["probe_samples"])
+        # the default point; its train_samples is each architecture's own (s["arch"])
+        default = dict(classes="disjoint", arch="resnet18", train_samples=None, probe_samples=s["probe_samples"])
         for seed in seeds or range(s["seeds"]):
             target, other = class_split(seed, dataset)
             classes = {"subset": target[:max(2, round(len(target) / 3))], "disjoint": other, "same": target,
@@ -149,7 +150,8 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
                         p = {**default, **factor.fixed, factor.setting: value}
                         ps = s if dataset == "t2d" else e1_cifar_sizes(s, dataset, cifar_dir, classes[p["classes"]],
                                                                        target)
-                        n = min(p["train_samples"], ps.get("max_train", p["train_samples"]))
+                        n = p["train_samples"] or setting(s, p["arch"], "train_samples")
+                        n = min(n, ps.get("max_train", n))
                         pre = f"{folder}/pretrain/{p['arch']}-{p['classes']}-{kind}-n{n}-s{seed}"
                         runs.setdefault(pre, pretrain_run(
                             pre, ps, p["arch"], [*data_args, "--transforms", transforms, "--classes",
@@ -220,7 +222,8 @@ E2 = {
     # ViT 8,000 (5-10 x resnet18's cost per image), probes on 500 samples of each t_j
     "small": dict(seeds=2, classes=10, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
                   val_samples=200, test_samples=400, probe_samples=500, probe_test_samples=250, probe_epochs=200,
-                  arch={"densenet121": dict(image_budget=6000), "vit": dict(width=0.25, lr=5e-4, image_budget=8000)}),
+                  arch={"densenet121": dict(train_samples=6000, image_budget=6000),
+                        "vit": dict(width=0.25, lr=5e-4, train_samples=8000, image_budget=8000)}),
     "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # SPEC E2
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
@@ -246,8 +249,8 @@ def e2(scale, root="runs", cifar_dir=None, seeds=None):
         for arch in E2_ARCHS:
             for k in range(1, E2_DEPTH + 1):
                 pre, probe = f"{folder}/pretrain/{arch}-k{k}-s{seed}", f"{folder}/probe/{arch}-k{k}-s{seed}"
-                runs.append(pretrain_run(pre, s, arch, ["--transforms", sets[k - 1], *classes], s["train_samples"],
-                                         seed))
+                runs.append(pretrain_run(pre, s, arch, ["--transforms", sets[k - 1], *classes],
+                                         setting(s, arch, "train_samples"), seed))
                 runs.append(probe_run(probe, s, pre, arch, classes, sets, s["probe_samples"], seed))
                 points.append(NestedPoint(arch, k, seed, pre, probe))
     return runs, points

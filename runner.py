@@ -40,12 +40,17 @@ def command(run, python="python"):
     return " ".join([python, f"{run.script}.py"] + [shlex.quote(a) for a in run.argv])
 
 
-# the CPU time of a training step at SCALE=small's widths relative to resnet18's (README, "Speed")
-ARCH_COST = {"resnet18": 1.0, "resnet50": 3.5, "densenet121": 3.6, "vgg11": 0.5, "vit": 3.6}
+# the CPU time of a training image at SCALE=small's widths relative to resnet18's (README, "Scales")
+ARCH_COST = {"resnet18": 1.0, "resnet50": 2.5, "densenet121": 4.1, "vgg11": 0.4, "vit": 4.5}
+
+
+def setting(s, arch, key):
+    """A setting of scale settings s for an architecture: s["arch"][arch] overrides the rest."""
+    return {**s, **s.get("arch", {}).get(arch, {})}[key]
 
 
 def pretrain_run(out, s, arch, data_args, samples, seed):
-    """A train.py run at settings s, whose s["arch"][arch] overrides the rest: epochs, or as many
+    """A train.py run at scale settings s (setting() reads them for arch): its epochs, or as many
     as make s["image_budget"] images (at least 1)."""
     o = {**s, **s.get("arch", {}).get(arch, {})}
     epochs = o.get("epochs") or max(1, round(o["image_budget"] / samples))
