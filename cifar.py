@@ -63,6 +63,13 @@ def _read_cifar(name, root):
             "test": read(test_files)}
 
 
+def found(folder):
+    """The CIFAR versions whose folder (as torchvision's download writes it) is in folder."""
+    if not folder:
+        return []
+    return [name for name, (sub, *_) in CIFAR.items() if (Path(folder) / sub).is_dir()]
+
+
 def cifar_counts(name, root, classes):
     """How many images of `classes` each split of a CIFAR version has: {split: count}."""
     splits = _read_cifar(name, str(root))

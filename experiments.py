@@ -11,15 +11,13 @@ them. Each experiment below is one section: its settings per scale beside its pl
 SPEC exactly; `small` is the same design reduced to fit a 2-core CPU (README, "Scales").
 """
 import argparse
-import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
+import cifar
 import runner
-from cifar import CIFAR, cifar_counts
 from data import parse_classes
 from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
 from runfolder import Parser
@@ -43,13 +41,6 @@ def add_seeds_arg(p):
 
 def classes_arg(ids):
     return ",".join(map(str, ids))
-
-
-def cifar_datasets(cifar_dir):
-    """The CIFAR versions whose folder (as torchvision's download writes it) is in cifar_dir."""
-    if not cifar_dir:
-        return []
-    return [name for name, (folder, *_) in CIFAR.items() if (Path(cifar_dir) / folder).is_dir()]
 
 
 # ----------------------------------------------------------------------------------------
@@ -99,13 +90,13 @@ FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is
                              fixed={"classes": "same"}, pretraining=False),
 }
 KINDS = ("same", "different")
-DATASETS_E1 = ["t2d", *CIFAR]
+DATASETS_E1 = ["t2d", *cifar.CIFAR]
 
 
 def factor_values(name, scale, dataset="t2d"):
     """The values of E1's factor `name` at a scale, in the figure's order."""
-    cifar = E1_CIFAR[scale].get("values", {}) if dataset != "t2d" else {}
-    return cifar.get(name, FACTORS[name].values[scale])
+    overrides = E1_CIFAR[scale].get("values", {}) if dataset != "t2d" else {}
+    return overrides.get(name, FACTORS[name].values[scale])
 
 
 class Point(NamedTuple):
@@ -122,7 +113,7 @@ class Point(NamedTuple):
 def e1_cifar_sizes(s, dataset, cifar_dir, pretrain_classes, target_classes):
     """s with every split of a CIFAR run capped by the images its classes have (CIFAR-10: 4,500
     training images a class, CIFAR-100: 450; the last tenth of the training files is val)."""
-    pre, target = (cifar_counts(dataset, cifar_dir, c) for c in (pretrain_classes, target_classes))
+    pre, target = (cifar.cifar_counts(dataset, cifar_dir, c) for c in (pretrain_classes, target_classes))
     return {**s, "val_samples": min(s["val_samples"], pre["val"]), "test_samples": min(s["test_samples"], pre["test"]),
             "probe_test_samples": min(s["probe_test_samples"], target["test"]), "max_train": pre["train"],
             "max_probe": target["train"]}
@@ -132,7 +123,7 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
     """E1's runs at a scale (each once) and the figure's points: Transforms-2D, plus the CIFAR
     versions found in cifar_dir (half the classes as targets, all factors but target samples)."""
     runs, points = {}, []
-    for dataset in [d for d in DATASETS_E1 if d == "t2d" or d in cifar_datasets(cifar_dir)]:
+    for dataset in [d for d in DATASETS_E1 if d == "t2d" or d in cifar.found(cifar_dir)]:
         s = {**E1[scale], **(E1_CIFAR[scale] if dataset != "t2d" else {})}
         folder = f"{root}/{scale}/e1" + ("" if dataset == "t2d" else f"-{dataset}")
         data_args = [] if dataset == "t2d" else ["--dataset", dataset, "--data-dir", str(cifar_dir)]
@@ -282,7 +273,7 @@ class E3Model(NamedTuple):
 
 def e3(scale, root="runs", cifar_dir=None, seeds=None):
     """E3's runs at a scale and the models they make."""
-    s, cifar = E3[scale], cifar_datasets(cifar_dir)
+    s, cifars = E3[scale], cifar.found(cifar_dir)
     folder = f"{root}/{scale}/e3"
     runs, models = [], []
     for seed in seeds or range(s["seeds"]):
@@ -290,15 +281,15 @@ def e3(scale, root="runs", cifar_dir=None, seeds=None):
         for kind, data_args in E3_KINDS.items():
             for trained in ["none", *TRANSFORMS]:
                 name = f"{kind}-{trained}-s{seed}"
-                pre, inv = f"{folder}/pretrain/{name}", f"{folder}/invariance{''.join('-' + c for c in cifar)}/{name}"
+                pre, inv = f"{folder}/pretrain/{name}", f"{folder}/invariance{''.join('-' + c for c in cifars)}/{name}"
                 runs.append(pretrain_run(pre, s, "resnet18", [*data_args, "--transforms", trained, "--classes",
                                                               classes_arg(target)], s["train_samples"], seed))
                 runs.append(Run(inv, "invariance", [
                     "--checkpoint", f"{pre}/checkpoint.pt", "--transforms", *TRANSFORMS, "--distributions",
-                    ",".join(["train", "objects", "random", *cifar]), "--classes", classes_arg(other),
-                    *(["--data-dir", str(cifar_dir)] if cifar else []), "--samples", str(s["invariance_samples"]),
+                    ",".join(["train", "objects", "random", *cifars]), "--classes", classes_arg(other),
+                    *(["--data-dir", str(cifar_dir)] if cifars else []), "--samples", str(s["invariance_samples"]),
                     "--seed", str(seed), "--out", inv], needs=pre, result="invariance.json",
-                    cost=len(TRANSFORMS) * (3 + len(cifar)) * s["invariance_samples"]))
+                    cost=len(TRANSFORMS) * (3 + len(cifars)) * s["invariance_samples"]))
                 models.append(E3Model(kind, trained, seed, pre, inv))
     return runs, models
 
@@ -433,11 +424,11 @@ def get_args_parser():
 
 def main(args):
     args.scale = args.scale or ("paper" if args.figure == "paper-check" else "small")
-    if args.figure == "table-irrelevant" and "cifar10" not in cifar_datasets(args.cifar_dir):
+    if args.figure == "table-irrelevant" and "cifar10" not in cifar.found(args.cifar_dir):
         sys.exit(f"experiments.py: table-irrelevant needs CIFAR-10, not found under CIFAR_DIR="
                  f"{args.cifar_dir or ''!r}: run python -c \"import torchvision as tv; tv.datasets.CIFAR10('cifar', "
                  "download=True)\" and set CIFAR_DIR=$PWD/cifar (see README)")
-    if args.figure in ("fig2", "table-invariance") and not cifar_datasets(args.cifar_dir):
+    if args.figure in ("fig2", "table-invariance") and not cifar.found(args.cifar_dir):
         where = f"no CIFAR under {args.cifar_dir!r}" if args.cifar_dir else "CIFAR_DIR is not set"
         print(f"experiments.py: {where} (see README): the CIFAR parts are skipped", file=sys.stderr)
     runs, _ = PLANS[args.figure](args.scale, args.root, args.cifar_dir, args.seeds)
@@ -449,13 +440,8 @@ def main(args):
         return
     if args.figure == "paper-check" and not (args.allow_cpu or runner.has_gpu(args.device)):
         sys.exit("experiments.py: paper-check trains at the paper's scale and needs a GPU (--allow-cpu to try anyway)")
-    start = time.time()
-    failed = runner.run(runs, args.jobs, args.device, name=f"{args.figure} ({args.scale})")
-    sweep = Path(args.root, args.scale, f"{args.figure}.sweep.json")  # what made these runs, and how long it took
-    sweep.parent.mkdir(parents=True, exist_ok=True)
-    sweep.write_text(json.dumps({"figure": args.figure, "scale": args.scale, "seconds": round(time.time() - start, 1),
-                                 "device": runner.device_name(args.device), "jobs": args.jobs,
-                                 "runs": len(runs), "failed": failed}, indent=2) + "\n")
+    failed = runner.run(runs, args.jobs, args.device, name=f"{args.figure} ({args.scale})",
+                        record=Path(args.root, args.scale, f"{args.figure}.sweep.json"))
     if failed:
         sys.exit(f"experiments.py: {len(failed)} runs failed: {', '.join(failed)} (each has a .log beside it)")
 

@@ -13,11 +13,13 @@ folder and error line and the others go on; Ctrl-C stops every worker, and the s
 then resumes with what is missing.
 """
 import importlib
+import json
 import multiprocessing as mp
 import os
 import shlex
 import signal
 import sys
+import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from multiprocessing.connection import wait
@@ -167,8 +169,10 @@ class Worker:
         self.conn.send(run)
 
 
-def run(runs, jobs="auto", device="auto", name="runs"):
-    """Make every run of `runs` that is not done yet; returns the folders of those that failed."""
+def run(runs, jobs="auto", device="auto", name="runs", record=None):
+    """Make every run of `runs` that is not done yet; returns the folders of those that failed.
+    record: a JSON file to write what made them and how long it took (time, device, failures)."""
+    start = time.time()
     failed, todo = {}, []
     for r in runs:
         state = status(r)
@@ -181,6 +185,7 @@ def run(runs, jobs="auto", device="auto", name="runs"):
         print(f"refused: {out}: {why}", file=sys.stderr)
     if not todo:
         print(f"{name}: all {len(runs) - len(failed)} runs are done")
+        write_record(record, name, start, device, jobs, runs, 0, failed)
         return list(failed)
     devices = worker_devices(jobs, device)[:total]
     threads = max(1, cores() // len(devices)) if devices[0] == "cpu" else 1
@@ -235,4 +240,14 @@ def run(runs, jobs="auto", device="auto", name="runs"):
         w.process.join()
     bar.set_postfix_str(f"failed {len(failed)}")
     bar.close()
+    write_record(record, name, start, device, jobs, runs, total, failed)
     return list(failed)
+
+
+def write_record(path, name, start, device, jobs, runs, made, failed):
+    """What a sweep made, on what, and how long it took (README's times come from these)."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps({"name": name, "seconds": round(time.time() - start, 1),
+                                          "device": device_name(device), "jobs": jobs, "runs": len(runs),
+                                          "made": made, "failed": list(failed)}, indent=2) + "\n")

@@ -17,6 +17,7 @@ import os
 import sys
 from pathlib import Path
 
+import cifar
 import claims
 import data
 import experiments
@@ -46,7 +47,7 @@ def e3_values(scale, root="runs", cifar_dir=None):
     if missing:
         raise ValueError(f"{len(missing)} of {len(cells)} E3 measurements under {root}/{scale} are missing "
                          f"(first: {missing[0].measure}): run `make table-invariance SCALE={scale}` first")
-    values, n = {}, len(data.TRANSFORMS) * (3 + len(experiments.cifar_datasets(cifar_dir)))
+    values, n = {}, len(data.TRANSFORMS) * (3 + len(cifar.found(cifar_dir)))
     for c in cells:
         for r in read_records(Path(c.measure) / "invariance.json", "l2", n=n, fields=("distribution", "transforms")):
             values[c.kind, c.seed, r["distribution"], c.trained, r["transforms"]] = r["l2"]
@@ -363,8 +364,8 @@ def paper_check(root="runs", out="figures/paper_check.md", scale="paper"):
     sweep = json.loads(sweep_path.read_text()) if sweep_path.exists() else {}
     e1_args = Path(experiments.paper_check(scale, root)[1].e1[0].pretrain, "args.json")
     objects = json.loads(e1_args.read_text()).get("objects", "procedural") if e1_args.exists() else "unknown"
-    made = (f"{sweep['seconds'] / 60:.1f} min for {sweep['runs']} runs on {sweep['device']} (runs already present "
-            "were not made again)") if sweep else "time not recorded"
+    made = (f"{sweep['seconds'] / 60:.1f} min to make {sweep['made']} of its {sweep['runs']} runs on "
+            f"{sweep['device']}") if sweep else "time not recorded"
     text = (f"Paper-scale check ({scale} scale, seed 0; objects: {objects}; the paper used SI-Score's photographed "
             f"objects); {made}. Paper: SPEC's reference numbers (E1 same 0.97-0.99, different 0.83-0.87; E3 Same "
             f"and None are the table's means over the 18 transformations).\n\n{claims.check_table(rows)}\n")

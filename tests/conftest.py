@@ -143,7 +143,7 @@ def fake_e3():
         index of o; the model trained without transformation 0.5."""
         for m in experiments.e3("small", str(root), cifar_dir)[1]:
             records = []
-            for dist in ["train", "objects", "random", *experiments.cifar_datasets(cifar_dir)]:
+            for dist in ["train", "objects", "random", *cifar.found(cifar_dir)]:
                 for t in data.TRANSFORMS:
                     if m.trained == "none":
                         x = 0.5

@@ -87,7 +87,8 @@ def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path, make_cifar):
         if r.script == "train":
             classes = r.argv[r.argv.index("--classes") + 1].split(",")
             assert int(r.argv[r.argv.index("--train-samples") + 1]) <= 135 * len(classes)
-    assert len([p for p in points if p.dataset == "cifar10"]) == 2 * 2 * (4 + 5 + 5)  # seeds, kinds, values
+    seeds = experiments.E1["small"]["seeds"]
+    assert len([p for p in points if p.dataset == "cifar10"]) == seeds * 2 * (4 + 5 + 5)  # seeds, kinds, values
     target, other = draws.class_split(0, "cifar10")
     assert sorted(target + other) == list(range(10)) and len(target) == 5
     assert {p.factor for p in points if p.dataset == "cifar10"} == {
@@ -134,7 +135,7 @@ def test_paper_plan_fits_real_cifar_class_counts(tmp_path, monkeypatch):
 
     for name in per_class:
         (tmp_path / cifar.CIFAR[name][0]).mkdir()
-    monkeypatch.setattr(experiments, "cifar_counts", counts)
+    monkeypatch.setattr(cifar, "cifar_counts", counts)
     runs, points = experiments.e1("paper", "R", tmp_path)
     checked = 0
     for r in runs:

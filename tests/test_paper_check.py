@@ -45,9 +45,9 @@ def test_tiny_end_to_end_on_a_cpu(tmp_path, tiny_scale):
                                                      "--allow-cpu", "--jobs", "1", "--device", "cpu"])
     experiments.main(args)
     sweep = json.loads((tmp_path / "tiny" / "paper-check.sweep.json").read_text())
-    assert sweep["runs"] == 12 and sweep["failed"] == [] and sweep["device"].startswith("CPU")
+    assert sweep["runs"] == sweep["made"] == 12 and sweep["failed"] == [] and sweep["device"].startswith("CPU")
     text = tables.paper_check(str(tmp_path), tmp_path / "fig" / "paper_check.md", scale="tiny")
-    assert "objects: procedural" in text and "12 runs on CPU" in text
+    assert "objects: procedural" in text and "to make 12 of its 12 runs on CPU" in text
     rows = json.loads((tmp_path / "fig" / "paper_check.json").read_text())["rows"]
     assert len(rows) == 11 and all(isinstance(r["ours"], float) for r in rows)
     assert {r["check"]: r["paper"] for r in rows}["E2 resnet18, k=1 on t_8"] == 0.28
