@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -182,8 +183,8 @@ def fig3(scale, out, root="runs", cifar_dir=None, seeds=None):
     ax.set_ylabel("difference in transfer accuracy")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(f"Invariance against other factors\n({caption(scale, experiments.E1[scale])})",
-                 fontsize=8)
+    text = textwrap.fill(f"({caption(scale, experiments.E1[scale])})", 110)  # as wide as the axes
+    ax.set_title(f"Invariance against other factors\n{text}", fontsize=8)
     save_figure(fig, out, pdf=True)
 
 
