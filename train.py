@@ -168,8 +168,9 @@ class Trainer:
 
 
 def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
-    """SPEC section 4's ViT schedule, per step: linear warm-up over 5 epochs (a tenth of runs
-    shorter than 50 epochs), then cosine decay from lr to 1e-5 at the end of the run."""
+    """SPEC section 4's ViT schedule, per step: linear warm-up over 5 epochs (epochs // 10 for runs
+    shorter than 50 epochs, at least one: a one-epoch run is all warm-up), then cosine decay from
+    lr to 1e-5 at the end of the run."""
     warmup = min(VIT_WARMUP_EPOCHS, max(1, epochs // 10)) * steps_per_epoch
     total = epochs * steps_per_epoch
 
