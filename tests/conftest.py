@@ -3,6 +3,7 @@ seconds, a refusal check, and fabricated result files of the experiments. Everyt
 pytest's temporary folders."""
 import json
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,13 @@ def cli():
         return subprocess.run([sys.executable, *map(str, argv)], cwd=ROOT, capture_output=True, text=True,
                               timeout=kwargs.pop("timeout", 300), **kwargs)
     return run
+
+
+@pytest.fixture
+def interruptible():
+    """Popen's keywords for a child that Ctrl-C stops, as in a terminal: a shell starts background
+    jobs with SIGINT ignored, a child inherits that, and Python then never raises KeyboardInterrupt."""
+    return dict(preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def write_cifar(root, name="cifar10", n_train=300, n_test=200):

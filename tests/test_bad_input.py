@@ -225,11 +225,11 @@ def test_the_command_line_says_one_line(tmp_path, cli):
     assert "--lr" in r.stderr and not (tmp_path / "run").exists()
 
 
-def test_ctrl_c_on_the_command_line(tmp_path, tiny_train):
+def test_ctrl_c_on_the_command_line(tmp_path, tiny_train, interruptible):
     argv = tiny_train(tmp_path / "run", "--train-samples", "512", "--batch-size", "32", "--epochs", "1000")
     proc = subprocess.Popen([sys.executable, "train.py", *argv], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, **interruptible)
     deadline = time.time() + 120
     while not (tmp_path / "run" / "args.json").exists() and time.time() < deadline:  # training has started
         time.sleep(0.2)

@@ -85,10 +85,10 @@ def test_a_failure_or_a_killed_worker_fails_that_run_only(tmp_path, monkeypatch,
     assert all((Path(r.out) / r.result).exists() for r in runs)  # the others went on, in a new worker
 
 
-def test_ctrl_c_is_one_line_and_the_sweep_resumes(tmp_path):
+def test_ctrl_c_is_one_line_and_the_sweep_resumes(tmp_path, interruptible):
     cmd = [sys.executable, "experiments.py", "fig4", "--root", str(tmp_path), "--jobs", "2", "--device", "cpu"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, **interruptible)
     deadline = time.time() + 120
     while not list(tmp_path.rglob("*.log")) and time.time() < deadline:  # until the workers have started
         time.sleep(0.5)
