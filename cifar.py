@@ -78,6 +78,15 @@ def cifar_counts(name, root, classes):
     return {split: int(wanted[labels].sum()) for split, (_, labels) in splits.items()}
 
 
+def split_sizes(s, name, root, pretrain_classes, target_classes):
+    """s (a scale's settings) with every split of a run on CIFAR version `name` capped by the
+    images its classes have (CIFAR-10: 4,500 training images a class, CIFAR-100: 450)."""
+    pre, target = (cifar_counts(name, root, c) for c in (pretrain_classes, target_classes))
+    return {**s, "val_samples": min(s["val_samples"], pre["val"]), "test_samples": min(s["test_samples"], pre["test"]),
+            "probe_test_samples": min(s["probe_test_samples"], target["test"]), "max_train": pre["train"],
+            "max_probe": target["train"]}
+
+
 def _cifar_split(name, root, split, classes):
     """(images, labels, positions) of a CIFAR split: positions[k] is the index in `classes` of
     image k's class, or -1 for an image of another class. root defaults to $CIFAR_DIR."""
@@ -232,3 +241,25 @@ def composite(name, n, *, classes, label, placement="fixed", pasted=range(10), s
             labels[idx] = which
         out[idx] = bg.lerp_(obj[:, :3] * 255, obj[:, 3:]).round_().to(torch.uint8)
     return out, labels
+
+
+# E4's four tasks: what experiments.py plans and tables.py labels
+E4_TASKS = {  # task: (folder name, dataset, label)
+    "C&C": ("cc", "cifar10", "cifar"),
+    "C+O&C": ("coc", "cifar10+objects", "cifar"),
+    "C+O&O": ("coo", "cifar10+objects", "object"),
+    "O&O": ("oo", "black+objects", "object"),
+}
+
+
+def e4_task(task, placement, objects, cifar_dir):
+    """(folder name, data flags) of a task; C&C does not depend on the placement. The CIFAR part
+    is randomly cropped and flipped in training, as in the original."""
+    name, dataset, label = E4_TASKS[task]
+    objects = ",".join(map(str, objects))
+    args = ["--dataset", dataset, "--classes", "0-9" if label == "cifar" else objects,
+            *(["--augment"] if dataset != "black+objects" else []), "--data-dir", cifar_dir]
+    if dataset == "cifar10":
+        return name, args
+    return f"{name}-{placement}", [*args, "--label", label, "--placement", placement,
+                                   *(["--pasted", objects] if label == "cifar" else [])]

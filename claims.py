@@ -1,5 +1,6 @@
 """What the results say: E1's, E1-FT's and E2's records read from the run folders, with 95%
-intervals over seeds, and the paper's claims (SPEC 5) checked on them, its numbers beside ours.
+intervals over seeds, and the paper's claims (SPEC 5) checked on them (and on E4's table), its
+numbers beside ours.
 
     python -c "import claims; print(claims.e1_tables(claims.e1_results('small')))"
 
@@ -297,6 +298,27 @@ def e2_table(rows):
                      f"{r['falls']} of {r['of']} k | {r['first_on_last']:.3f} | {r['last_on_last']:.3f} | "
                      f"{_pm(r['gain'], r['gain_ci'])} | {yes(r['gain_holds'])} | {paper} |")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# E4 (tables.py's table-irrelevant)
+
+# the paper's claims, each "pretraining A's entry in a column is below C&C's": (what, column, A)
+E4_CLAIMS = [("C+O&C probes the object task worse than C&C", "C+O&O", "C+O&C"),
+             ("C+O&C is more invariant to object changes than C&C", "object", "C+O&C"),
+             ("C+O&O probes CIFAR worse than C&C", "C&C", "C+O&O")]
+
+
+def e4_claims(results):
+    """Each claim of E4 per placement with both its entries: ours, and whether it holds."""
+    rows = []
+    for what, col, pre in E4_CLAIMS:
+        for placement, table in results.items():
+            a, b = table.get(pre, {}).get(col), table.get("C&C", {}).get(col)
+            if a and b:
+                rows.append(dict(claim=what, placement=placement, ours=a["mean"], cc=b["mean"],
+                                 holds=a["mean"] < b["mean"]))
+    return rows
 
 
 # ----------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ E1 = {
     "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000, val_samples=10_000,
                   test_samples=10_000, probe_samples=50_000, probe_test_samples=10_000, probe_epochs=200),
 }
-# CIFAR at paper scale: every split as asked for, or all that the chosen classes have (e1_cifar_sizes)
+# CIFAR at paper scale: every split as asked for, or all that the chosen classes have (cifar.split_sizes)
 E1_CIFAR = {"small": {}, "paper": dict(train_samples=20_000, val_samples=2000, test_samples=5000,
                                        probe_samples=20_000, probe_test_samples=5000,
                                        values={"pretraining_samples": [1000, 2500, 5000, 10_000, 20_000]})}
@@ -110,15 +110,6 @@ class Point(NamedTuple):
     dataset: str = "t2d"
 
 
-def e1_cifar_sizes(s, dataset, cifar_dir, pretrain_classes, target_classes):
-    """s with every split of a CIFAR run capped by the images its classes have (CIFAR-10: 4,500
-    training images a class, CIFAR-100: 450; the last tenth of the training files is val)."""
-    pre, target = (cifar.cifar_counts(dataset, cifar_dir, c) for c in (pretrain_classes, target_classes))
-    return {**s, "val_samples": min(s["val_samples"], pre["val"]), "test_samples": min(s["test_samples"], pre["test"]),
-            "probe_test_samples": min(s["probe_test_samples"], target["test"]), "max_train": pre["train"],
-            "max_probe": target["train"]}
-
-
 def e1(scale, root="runs", cifar_dir=None, seeds=None):
     """E1's runs at a scale (each once) and the figure's points: Transforms-2D, plus the CIFAR
     versions found in cifar_dir (half the classes as targets, all factors but target samples)."""
@@ -139,7 +130,7 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
                         continue
                     for value in factor_values(name, scale, dataset):
                         p = {**default, **factor.fixed, factor.setting: value}
-                        ps = s if dataset == "t2d" else e1_cifar_sizes(s, dataset, cifar_dir, classes[p["classes"]],
+                        ps = s if dataset == "t2d" else cifar.split_sizes(s, dataset, cifar_dir, classes[p["classes"]],
                                                                        target)
                         n = p["train_samples"] or setting(s, p["arch"], "train_samples")
                         n = min(n, ps.get("max_train", n))
@@ -306,12 +297,6 @@ E4 = {
     "paper": {**E1["paper"], "epochs": 200, "train_samples": 45_000, "val_samples": 5000, "test_samples": 10_000,
               "probe_samples": 45_000, "probe_test_samples": 10_000, "probe_epochs": 100},
 }
-E4_TASKS = {  # task: (folder name, dataset, label)
-    "C&C": ("cc", "cifar10", "cifar"),
-    "C+O&C": ("coc", "cifar10+objects", "cifar"),
-    "C+O&O": ("coo", "cifar10+objects", "object"),
-    "O&O": ("oo", "black+objects", "object"),
-}
 PLACEMENTS = ["fixed", "translated"]
 INVARIANCES = ["object", "background"]  # what differs within a pair: invariance.py --vary
 
@@ -325,18 +310,6 @@ class Cell(NamedTuple):
     run: Run
 
 
-def e4_task(task, placement, objects, cifar_dir):
-    """(folder name, data flags) of a task; C&C does not depend on the placement. The CIFAR part
-    is randomly cropped and flipped in training, as in the original."""
-    name, dataset, label = E4_TASKS[task]
-    args = ["--dataset", dataset, "--classes", "0-9" if label == "cifar" else classes_arg(objects),
-            *(["--augment"] if dataset != "black+objects" else []), "--data-dir", cifar_dir]
-    if dataset == "cifar10":
-        return name, args
-    return f"{name}-{placement}", [*args, "--label", label, "--placement", placement,
-                                   *(["--pasted", classes_arg(objects)] if label == "cifar" else [])]
-
-
 def e4(scale, root="runs", cifar_dir=None, seeds=None):
     """E4's runs at a scale (each once: C&C's pretraining and probe are shared by both
     placements) and the table cells they fill."""
@@ -345,17 +318,17 @@ def e4(scale, root="runs", cifar_dir=None, seeds=None):
     for seed in seeds or range(s["seeds"]):
         objects = e4_objects(seed)
         for placement in PLACEMENTS:
-            for pre_task in E4_TASKS:
-                name, data_args = e4_task(pre_task, placement, objects, cifar_dir)
+            for pre_task in cifar.E4_TASKS:
+                name, data_args = cifar.e4_task(pre_task, placement, objects, cifar_dir)
                 pre = f"{folder}/pretrain/{name}-s{seed}"
                 runs.setdefault(pre, pretrain_run(pre, s, "resnet18", data_args, s["train_samples"], seed))
-                for task in E4_TASKS:
-                    probe_name, probe_args = e4_task(task, placement, objects, cifar_dir)
+                for task in cifar.E4_TASKS:
+                    probe_name, probe_args = cifar.e4_task(task, placement, objects, cifar_dir)
                     out = f"{folder}/probe/{name}-to-{probe_name}-s{seed}"
                     run = runs.setdefault(out, probe_run(out, s, pre, "resnet18", probe_args, ["none"],
                                                          s["probe_samples"], seed))
                     cells.append(Cell(placement, seed, pre_task, task, run))
-                composite = e4_task("C+O&C", placement, objects, cifar_dir)[1]  # the pairs are composites
+                composite = cifar.e4_task("C+O&C", placement, objects, cifar_dir)[1]  # the pairs are composites
                 for vary in INVARIANCES:
                     out = f"{folder}/invariance/{name}-{vary}-{placement}-s{seed}"
                     run = runs.setdefault(out, Run(out, "invariance", [

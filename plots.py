@@ -9,7 +9,8 @@ that gap against the span of accuracy the factor causes (Figure 3). fig4: per ar
 probe accuracy on t_j of the models pretrained on t_k (Figure 4). fig2-finetune: fig2's factors
 with full fine-tuning on 200 and 2,000 target samples (the appendix). Each figure is written as
 PNG and PDF with a JSON of its numbers, and prints its claims table (claims.py) beside the
-paper's numbers. The tables (E3, E4) and the report are tables.py's.
+paper's numbers. invariance_heatmap draws E3's appendix heatmap; the tables (E3, E4) and the
+report are tables.py's.
 """
 import json
 import math
@@ -251,6 +252,38 @@ def fig4(scale, out, root="runs", seeds=None):
     table = claims.e2_table(rows)
     print(table)
     return table
+
+
+# ----------------------------------------------------------------------------------------
+# E3: the appendix heatmap (tables.py writes E3's table)
+
+E3_COLUMNS = {"train": "train", "objects": "other objects", "random": "random", "cifar10": "CIFAR-10",
+              "cifar100": "CIFAR-100"}
+E3_KINDS = {"objects": "trained on objects", "random": "trained on random data"}
+
+
+def invariance_heatmap(matrices, out, scale, s):
+    """The appendix heatmap: per kind (row) and distribution (column), invariance of the model
+    trained on each transformation (and none) to each transformation; lower = more invariant."""
+    kinds = list(matrices)
+    dists = list(matrices[kinds[0]])
+    fig, axes = plt.subplots(len(kinds), len(dists), figsize=(4.6 * len(dists) + 1, 4.4 * len(kinds) + 0.4),
+                             squeeze=False)
+    vmax = max(x for d in matrices.values() for m in d.values() for row in m.values() for x in row.values())
+    for ax_row, kind in zip(axes, kinds):
+        for ax, dist in zip(ax_row, dists):
+            m = matrices[kind][dist]
+            trained, measured = list(m), list(m["none"])
+            image = ax.imshow([[m[tr][t] for t in measured] for tr in trained], vmin=0, vmax=max(1, vmax),
+                              cmap="viridis")
+            ax.set_xticks(range(len(measured)), measured, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(trained)), trained, fontsize=6)
+            ax.set_xlabel("measured on (transformation)", fontsize=7)
+            ax.set_title(f"{E3_KINDS[kind]}, measured on {E3_COLUMNS[dist]}", fontsize=8)
+        ax_row[0].set_ylabel("trained on (transformation)", fontsize=7)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="invariance (L2 ratio; lower = more invariant)")
+    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({caption(scale, s)})", fontsize=9)
+    save_figure(fig, out, pdf=True)
 
 
 FIGURES = {"fig2": ("invariance versus other factors (experiment E1)", fig2),

@@ -23,18 +23,15 @@ import data
 import experiments
 import plots
 from claims import mean_ci
-from plots import plt, write_json  # pyplot, after plots.py chose its file-only backend
+from plots import write_json
 from runfolder import BrokenResult, Parser, git_revision, read_records
 
 # ----------------------------------------------------------------------------------------
 # E3: the "how transferable is invariance" table and its appendix heatmap
 
-E3_COLUMNS = {"train": "train", "objects": "other objects", "random": "random", "cifar10": "CIFAR-10",
-              "cifar100": "CIFAR-100"}
-E3_KINDS = {"objects": "trained on objects", "random": "trained on random data"}
 E3_ROWS = {"same": "Same", "other": "Other", "none": "None"}
 # SPEC E3: the paper's resnet18, trained on objects (L2 invariance, lower = more invariant)
-E3_REFERENCE = {row: dict(zip(E3_COLUMNS, values)) for row, values in (
+E3_REFERENCE = {row: dict(zip(plots.E3_COLUMNS, values)) for row, values in (
     ("same", [0.12, 0.21, 0.56, 0.37, 0.35]), ("other", [0.40, 0.41, 0.69, 0.51, 0.50]),
     ("none", [0.39, 0.42, 0.69, 0.48, 0.48]))}
 
@@ -73,7 +70,7 @@ def invariance_table(values):
     None: the model trained without transformation), then mean and 95% interval over seeds.
     Also per kind and distribution the (trained x measured) matrix of seed means."""
     keys = sorted({k[:3] for k in values},
-                  key=lambda k: (list(E3_KINDS).index(k[0]), k[1], list(E3_COLUMNS).index(k[2])))
+                  key=lambda k: (list(plots.E3_KINDS).index(k[0]), k[1], list(plots.E3_COLUMNS).index(k[2])))
     names = [t for t in data.TRANSFORMS if any(k[4] == t for k in values)]
     per_seed = {}
     for kind, seed, dist in keys:
@@ -103,8 +100,8 @@ def invariance_markdown(table, claims):
     for kind, rows in table.items():
         dists = list(rows["same"])
         ref = kind == "objects"
-        head = [E3_COLUMNS[d] + (" (paper)" if ref else "") for d in dists]
-        out += [f"| {E3_KINDS[kind]} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(dists)]
+        head = [plots.E3_COLUMNS[d] + (" (paper)" if ref else "") for d in dists]
+        out += [f"| {plots.E3_KINDS[kind]} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(dists)]
         for row, label in E3_ROWS.items():
             cells = [f"{rows[row][d]['mean']:.3f} ± {rows[row][d]['ci']:.3f}" +
                      (f" ({E3_REFERENCE[row][d]:.2f})" if ref else "") for d in dists]
@@ -118,7 +115,7 @@ def invariance_latex(table, claims):
     for kind, rows in table.items():
         dists = list(rows["same"])
         out += [r"\begin{tabular}{l" + "r" * len(dists) + "}", r"\toprule",
-                f"{E3_KINDS[kind]} & " + " & ".join(E3_COLUMNS[d] for d in dists) + r" \\", r"\midrule"]
+                f"{plots.E3_KINDS[kind]} & " + " & ".join(plots.E3_COLUMNS[d] for d in dists) + r" \\", r"\midrule"]
         for row, label in E3_ROWS.items():
             out.append(f"{label} & " + " & ".join(f"{rows[row][d]['mean']:.2f}" for d in dists) + r" \\")
         if kind == "objects":
@@ -126,31 +123,6 @@ def invariance_latex(table, claims):
                 out.append(f"{label} (paper) & " + " & ".join(f"{E3_REFERENCE[row][d]:.2f}" for d in dists) + r" \\")
         out += [r"\bottomrule", r"\end{tabular}", ""]
     return "\n".join(out)
-
-
-def invariance_heatmap(matrices, out, scale):
-    """The appendix heatmap: per kind (row) and distribution (column), invariance of the model
-    trained on each transformation (and none) to each transformation; lower = more invariant."""
-    kinds = list(matrices)
-    dists = list(matrices[kinds[0]])
-    fig, axes = plt.subplots(len(kinds), len(dists), figsize=(4.6 * len(dists) + 1, 4.4 * len(kinds) + 0.4),
-                             squeeze=False)
-    vmax = max(x for d in matrices.values() for m in d.values() for row in m.values() for x in row.values())
-    for ax_row, kind in zip(axes, kinds):
-        for ax, dist in zip(ax_row, dists):
-            m = matrices[kind][dist]
-            trained, measured = list(m), list(m["none"])
-            image = ax.imshow([[m[tr][t] for t in measured] for tr in trained], vmin=0, vmax=max(1, vmax),
-                              cmap="viridis")
-            ax.set_xticks(range(len(measured)), measured, rotation=90, fontsize=6)
-            ax.set_yticks(range(len(trained)), trained, fontsize=6)
-            ax.set_xlabel("measured on (transformation)", fontsize=7)
-            ax.set_title(f"{E3_KINDS[kind]}, measured on {E3_COLUMNS[dist]}", fontsize=8)
-        ax_row[0].set_ylabel("trained on (transformation)", fontsize=7)
-    fig.colorbar(image, ax=axes, shrink=0.6, label="invariance (L2 ratio; lower = more invariant)")
-    caption = plots.caption(scale, experiments.E3[scale])
-    fig.suptitle(f"Invariance transfer, every (trained, measured) pair ({caption})", fontsize=9)
-    plots.save_figure(fig, out, pdf=True)
 
 
 def table_invariance(scale, out, root="runs", cifar_dir=None):
@@ -167,7 +139,7 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
         scale=scale, description=caption, metric="l2", lower_is_more_invariant=True,
         table=table, claim_same_is_lowest=claims, reference_resnet18_trained_on_objects=E3_REFERENCE,
         matrices=matrices))
-    invariance_heatmap(matrices, out.with_name("invariance_heatmap.png"), scale)
+    plots.invariance_heatmap(matrices, out.with_name("invariance_heatmap.png"), scale, experiments.E3[scale])
     print(md)
     print(f"{caption}; in parentheses: the paper's resnet18 (SPEC E3); lower = more invariant")
     return md
@@ -176,8 +148,8 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
 # ----------------------------------------------------------------------------------------
 # E4: the "invariance can hurt" table
 
-COLUMNS = [*experiments.E4_TASKS, *experiments.INVARIANCES]
-COLUMN_LABELS = {**{t: t for t in experiments.E4_TASKS}, "object": "inv. object changes",
+COLUMNS = [*cifar.E4_TASKS, *experiments.INVARIANCES]
+COLUMN_LABELS = {**{t: t for t in cifar.E4_TASKS}, "object": "inv. object changes",
                  "background": "inv. background changes"}
 # The paper's E4 numbers: (placement, pretraining task, column, value). "The object task" is the
 # composite with the object label (C+O&O); "CIFAR" is plain CIFAR-10 (the C&C column): the
@@ -186,10 +158,6 @@ E4_REFERENCE = [("fixed", "C+O&C", "C+O&O", 0.53), ("fixed", "C&C", "C+O&O", 0.8
                 ("translated", "C+O&C", "C+O&O", 0.15), ("translated", "C&C", "C+O&O", 0.56),
                 ("fixed", "C+O&O", "C&C", 0.31), ("fixed", "C+O&O", "C+O&C", 0.24),
                 ("fixed", "C+O&C", "object", 0.08), ("fixed", "C&C", "object", 0.21)]
-# the paper's claims, each "pretraining A's entry in a column is below C&C's": (what, column, A)
-E4_CLAIMS = [("C+O&C probes the object task worse than C&C", "C+O&O", "C+O&C"),
-             ("C+O&C is more invariant to object changes than C&C", "object", "C+O&C"),
-             ("C+O&O probes CIFAR worse than C&C", "C&C", "C+O&O")]
 
 
 def e4_results(scale, root="runs"):
@@ -213,7 +181,7 @@ def e4_results(scale, root="runs"):
               "tabulating the others", file=sys.stderr)
     out = {}
     for placement in experiments.PLACEMENTS:
-        for pre in experiments.E4_TASKS:
+        for pre in cifar.E4_TASKS:
             for col in COLUMNS:
                 if (placement, pre, col) in found:
                     seeds, values = zip(*sorted(found[placement, pre, col]))
@@ -221,18 +189,6 @@ def e4_results(scale, root="runs"):
                     out.setdefault(placement, {}).setdefault(pre, {})[col] = dict(
                         mean=mean, ci=ci, seeds=list(seeds), values=list(values))
     return out
-
-
-def e4_claims(results):
-    """Each claim of E4 per placement with both its entries: ours, and whether it holds."""
-    rows = []
-    for what, col, pre in E4_CLAIMS:
-        for placement, table in results.items():
-            a, b = table.get(pre, {}).get(col), table.get("C&C", {}).get(col)
-            if a and b:
-                rows.append(dict(claim=what, placement=placement, ours=a["mean"], cc=b["mean"],
-                                 holds=a["mean"] < b["mean"]))
-    return rows
 
 
 def _entry(r):
@@ -263,17 +219,17 @@ def table_irrelevant(scale, out, root="runs"):
     for placement, pre, col, ref in E4_REFERENCE:
         md.append(f"| {placement} | {pre} | {COLUMN_LABELS[col]} | "
                   f"{_entry(results.get(placement, {}).get(pre, {}).get(col))} | {ref:.2f} |")
-    claims = e4_claims(results)
+    rows = claims.e4_claims(results)
     md += ["", "| claim | placement | that one | C&C | holds |", "|---|---|---:|---:|---|"]
     md += [f"| {c['claim']} | {c['placement']} | {c['ours']:.3f} | {c['cc']:.3f} | "
-           f"{'yes' if c['holds'] else 'NO'} |" for c in claims]
+           f"{'yes' if c['holds'] else 'NO'} |" for c in rows]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(md) + "\n"
     out.with_suffix(".md").write_text(text)
     out.with_suffix(".tex").write_text("\n".join(tex))
     write_json(out.with_suffix(".json"), dict(
-        scale=scale, results=results, claims=claims,
+        scale=scale, results=results, claims=rows,
         reference=[dict(placement=p, pretrain=t, column=c, paper=v) for p, t, c, v in E4_REFERENCE]))
     print(text, end="")
     return text

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import cifar
+import claims
 import data
 import draws
 import experiments
@@ -140,7 +141,7 @@ def test_tiny_end_to_end(tmp_path, cifar_dir, monkeypatch):
     out = json.loads((tmp_path / "fig" / "t.json").read_text())
     entry = out["results"]["translated"]["C+O&O"]["object"]
     assert entry["seeds"] == [0] and len(entry["values"]) == 1 and entry["mean"] == entry["values"][0]
-    assert {c["claim"] for c in out["claims"]} == {c[0] for c in tables.E4_CLAIMS}
+    assert {c["claim"] for c in out["claims"]} == {c[0] for c in claims.E4_CLAIMS}
     assert r"\pm" in (tmp_path / "fig" / "t.tex").read_text()
 
 
