@@ -242,24 +242,3 @@ def composite(name, n, *, classes, label, placement="fixed", pasted=range(10), s
         out[idx] = bg.lerp_(obj[:, :3] * 255, obj[:, 3:]).round_().to(torch.uint8)
     return out, labels
 
-
-# E4's four tasks: what experiments.py plans and tables.py labels
-E4_TASKS = {  # task: (folder name, dataset, label)
-    "C&C": ("cc", "cifar10", "cifar"),
-    "C+O&C": ("coc", "cifar10+objects", "cifar"),
-    "C+O&O": ("coo", "cifar10+objects", "object"),
-    "O&O": ("oo", "black+objects", "object"),
-}
-
-
-def e4_task(task, placement, objects, cifar_dir):
-    """(folder name, data flags) of a task; C&C does not depend on the placement. The CIFAR part
-    is randomly cropped and flipped in training, as in the original."""
-    name, dataset, label = E4_TASKS[task]
-    objects = ",".join(map(str, objects))
-    args = ["--dataset", dataset, "--classes", "0-9" if label == "cifar" else objects,
-            *(["--augment"] if dataset != "black+objects" else []), "--data-dir", cifar_dir]
-    if dataset == "cifar10":
-        return name, args
-    return f"{name}-{placement}", [*args, "--label", label, "--placement", placement,
-                                   *(["--pasted", objects] if label == "cifar" else [])]

@@ -298,6 +298,12 @@ E4 = {
     "paper": {**E1["paper"], "epochs": 200, "train_samples": 45_000, "val_samples": 5000, "test_samples": 10_000,
               "probe_samples": 45_000, "probe_test_samples": 10_000, "probe_epochs": 100},
 }
+E4_TASKS = {  # task: (folder name, dataset, label)
+    "C&C": ("cc", "cifar10", "cifar"),
+    "C+O&C": ("coc", "cifar10+objects", "cifar"),
+    "C+O&O": ("coo", "cifar10+objects", "object"),
+    "O&O": ("oo", "black+objects", "object"),
+}
 PLACEMENTS = ["fixed", "translated"]
 INVARIANCES = ["object", "background"]  # what differs within a pair: invariance.py --vary
 
@@ -311,6 +317,18 @@ class Cell(NamedTuple):
     run: Run
 
 
+def e4_task(task, placement, objects, cifar_dir):
+    """(folder name, data flags) of a task; C&C does not depend on the placement. The CIFAR part
+    is randomly cropped and flipped in training, as in the original."""
+    name, dataset, label = E4_TASKS[task]
+    args = ["--dataset", dataset, "--classes", "0-9" if label == "cifar" else classes_arg(objects),
+            *(["--augment"] if dataset != "black+objects" else []), "--data-dir", cifar_dir]
+    if dataset == "cifar10":
+        return name, args
+    return f"{name}-{placement}", [*args, "--label", label, "--placement", placement,
+                                   *(["--pasted", classes_arg(objects)] if label == "cifar" else [])]
+
+
 def e4(scale, root="runs", cifar_dir=None, seeds=None):
     """E4's runs at a scale (each once: C&C's pretraining and probe are shared by both
     placements) and the table cells they fill."""
@@ -319,17 +337,17 @@ def e4(scale, root="runs", cifar_dir=None, seeds=None):
     for seed in seeds or range(s["seeds"]):
         objects = e4_objects(seed)
         for placement in PLACEMENTS:
-            for pre_task in cifar.E4_TASKS:
-                name, data_args = cifar.e4_task(pre_task, placement, objects, cifar_dir)
+            for pre_task in E4_TASKS:
+                name, data_args = e4_task(pre_task, placement, objects, cifar_dir)
                 pre = f"{folder}/pretrain/{name}-s{seed}"
                 runs.setdefault(pre, pretrain_run(pre, s, "resnet18", data_args, s["train_samples"], seed))
-                for task in cifar.E4_TASKS:
-                    probe_name, probe_args = cifar.e4_task(task, placement, objects, cifar_dir)
+                for task in E4_TASKS:
+                    probe_name, probe_args = e4_task(task, placement, objects, cifar_dir)
                     out = f"{folder}/probe/{name}-to-{probe_name}-s{seed}"
                     run = runs.setdefault(out, probe_run(out, s, pre, "resnet18", probe_args, ["none"],
                                                          s["probe_samples"], seed))
                     cells.append(Cell(placement, seed, pre_task, task, run))
-                composite = cifar.e4_task("C+O&C", placement, objects, cifar_dir)[1]  # the pairs are composites
+                composite = e4_task("C+O&C", placement, objects, cifar_dir)[1]  # the pairs are composites
                 for vary in INVARIANCES:
                     out = f"{folder}/invariance/{name}-{vary}-{placement}-s{seed}"
                     run = runs.setdefault(out, Run(out, "invariance", [

@@ -148,8 +148,8 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
 # ----------------------------------------------------------------------------------------
 # E4: the "invariance can hurt" table
 
-COLUMNS = [*cifar.E4_TASKS, *experiments.INVARIANCES]
-COLUMN_LABELS = {**{t: t for t in cifar.E4_TASKS}, "object": "inv. object changes",
+COLUMNS = [*experiments.E4_TASKS, *experiments.INVARIANCES]
+COLUMN_LABELS = {**{t: t for t in experiments.E4_TASKS}, "object": "inv. object changes",
                  "background": "inv. background changes"}
 # The paper's E4 numbers: (placement, pretraining task, column, value). "The object task" is the
 # composite with the object label (C+O&O); "CIFAR" is plain CIFAR-10 (the C&C column): the
@@ -181,7 +181,7 @@ def e4_results(scale, root="runs"):
               "tabulating the others", file=sys.stderr)
     out = {}
     for placement in experiments.PLACEMENTS:
-        for pre in cifar.E4_TASKS:
+        for pre in experiments.E4_TASKS:
             for col in COLUMNS:
                 if (placement, pre, col) in found:
                     seeds, values = zip(*sorted(found[placement, pre, col]))
