@@ -65,14 +65,14 @@ paper-check: install  ## figures/paper_check.md: the paper-scale headline runs (
 	$(PYTHON) experiments.py paper-check --jobs $(JOBS)
 	$(PYTHON) tables.py paper-check
 
-all: fig1 fig2 fig3 fig2-finetune fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then figures/REPORT.md
+all: fig1 fig2 fig3 fig2-finetune fig4 table-invariance $(if $(HAVE_CIFAR10),table-irrelevant)  ## every figure and table, then results/SCALE/REPORT.md
 	$(if $(HAVE_CIFAR10),,@echo "make all: no CIFAR-10 under CIFAR_DIR, so table-irrelevant is left out (see README)")
 	$(PYTHON) tables.py report --scale $(SCALE)
 
 figures: install  ## re-plot every figure and table from the results present, training nothing
 	$(PYTHON) tables.py figures --scale $(SCALE)
 
-report: install  ## figures/REPORT.md: every figure, table and claims check of the results present
+report: install  ## results/SCALE/: REPORT.md with every figure, table and claims check of the results present, and the sweeps that made them
 	$(PYTHON) tables.py report --scale $(SCALE)
 
 commands: install  ## one command per run of FIG (fig2, fig2-finetune, fig4, table-invariance, table-irrelevant; default fig2) at SCALE, pretrainings first

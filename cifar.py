@@ -2,7 +2,7 @@
 
 CIFAR-10/100 are read from the folder that torchvision's own download writes (cifar-10-batches-py/,
 cifar-100-python/), never downloaded; the last tenth of the training files is the val split. A
-transformation list acts on the whole image, as SPEC E1's CIFAR version has it. E4's composites
+transformation list acts on the whole image, as the paper's CIFAR version of E1 has it. E4's composites
 paste one of 10 objects, shrunk to 0.55, onto a CIFAR-10 image or onto black.
 
     python data.py --dataset cifar10+objects --label object --data-dir cifar --out grid.png
@@ -158,7 +158,7 @@ def crop_flip(x, idx, key):
 
 
 # ----------------------------------------------------------------------------------------
-# E4, irrelevant features (SPEC E4): 10 objects shrunk to 0.55 and pasted onto CIFAR-10 images
+# E4, irrelevant features (PROTOCOL.md section 5.5): 10 objects shrunk to 0.55 and pasted onto CIFAR-10 images
 # (cifar10+objects) or onto black (black+objects), the object and the CIFAR image drawn
 # independently, labelled by one of the two. Sample i's object (which one, and where with
 # placement "translated") is a hash of (object_seed, split, i); its CIFAR image is the i-th of

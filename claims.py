@@ -1,6 +1,6 @@
 """What the results say: E1's, E1-FT's and E2's records read from the run folders, with 95%
-intervals over seeds, and the paper's claims (SPEC 5) checked on them (and on E4's table), its
-numbers beside ours.
+intervals over seeds, and the paper's claims (PROTOCOL.md section 5) checked on them (and on E4's
+table), its numbers (paper.REFERENCE) beside ours.
 
     python -c "import claims; print(claims.e1_tables(claims.e1_results('small')))"
 
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import experiments
+from paper import E2_DEPTH, REFERENCE
 from runfolder import read_records
 
 T_975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
@@ -75,8 +76,6 @@ def record(seeds, **series):
 # ----------------------------------------------------------------------------------------
 # E1 (Figures 2 and 3)
 
-E1_PAPER = {  # SPEC E1: the same-minus-different gap and the different models' span, per factor
-    "class_relationship": (0.12, 0.15), "architecture": (0.12, 0.07), "pretraining_samples": (0.15, 0.03)}
 GAP_BEATS_SPAN = ("architecture", "pretraining_samples")  # where the paper's gap exceeds the span
 
 
@@ -125,11 +124,14 @@ def factor_claims(recs, factor):
                 same_ahead=verdict(gap, *(g for g, _ in gaps.values()), holds=all(g > 0 for g, _ in gaps.values())),
                 interval_above_0=verdict(lowest, holds=lowest > 0),
                 gap_beats_span=verdict(gap, span["different"], holds=gap > span["different"])
-                if factor in GAP_BEATS_SPAN else None, paper=E1_PAPER.get(factor))
+                if factor in GAP_BEATS_SPAN else None,
+                paper=(REFERENCE["e1"]["gap"][factor], REFERENCE["e1"]["span_different"][factor])
+                if factor in REFERENCE["e1"]["gap"] else None)
 
 
 def cross_claims(factors):
-    """SPEC E1's claims across factors: (claim, ours a, ours b, paper a, paper b, holds)."""
+    """E1's claims across factors (PROTOCOL.md section 5.1): (claim, ours a, ours b, paper a, paper b, holds)."""
+    paper = REFERENCE["e1"]
     def acc(factor, value, kind):
         r = next((r for r in factors.get(factor, []) if r["value"] == value and r["invariance"] == kind), None)
         return r["transfer_acc"] if r else NAN
@@ -137,20 +139,20 @@ def cross_claims(factors):
     rows = []
     if "class_relationship" in factors:
         a, b = acc("class_relationship", "superset", "different"), acc("class_relationship", "subset", "same")
-        rows.append(("different, superset classes < same, subset classes", a, b, 0.92, 0.95,
-                     verdict(a, b, holds=a < b)))
+        rows.append(("different, superset classes < same, subset classes", a, b,
+                     *paper["superset_different_vs_subset_same"], verdict(a, b, holds=a < b)))
     if "pretraining_samples" in factors:
         values = [r["value"] for r in factors["pretraining_samples"]]
         a, b = acc("pretraining_samples", max(values), "different"), acc("pretraining_samples", min(values), "same")
-        rows.append((f"different, {max(values):,} pretraining samples < same, {min(values):,}", a, b, 0.84, 0.95,
-                     verdict(a, b, holds=a < b)))
+        rows.append((f"different, {max(values):,} pretraining samples < same, {min(values):,}", a, b,
+                     *paper["most_samples_different_vs_fewest_same"], verdict(a, b, holds=a < b)))
     if "target_samples" in factors:
         values = [r["value"] for r in factors["target_samples"]]
         a, b = acc("target_samples", min(values), "same"), acc("target_samples", max(values), "different")
         rows.append((f"same, {min(values):,} target samples >= different, {max(values):,} (within 0.05)", a, b,
-                     0.82, 0.82, verdict(a, b, holds=a >= b - 0.05)))
+                     *paper["fewest_target_same_vs_most_target_different"], verdict(a, b, holds=a >= b - 0.05)))
     a, b = acc("architecture", "resnet18", "same"), acc("architecture", "resnet18", "different")
-    rows.append(("same > different at the default point", a, b, 0.98, 0.85, verdict(a, b, holds=a > b)))
+    rows.append(("same > different at the default point", a, b, *paper["default_point"], verdict(a, b, holds=a > b)))
     return rows
 
 
@@ -188,10 +190,6 @@ def e1_tables(results):
 # ----------------------------------------------------------------------------------------
 # E1-FT (the appendix): full fine-tuning on 200 and 2,000 target samples
 
-FT_PAPER = {200: {"class_relationship": 0.14, "architecture": 0.15, "pretraining_samples": 0.14},
-            2000: {"class_relationship": 0.04, "architecture": 0.03, "pretraining_samples": 0.04}}
-
-
 def ft_results(scale, root="runs", seeds=None):
     """{target samples: {factor: [record per (value, kind)]}} from the E1-FT runs present."""
     _, points = experiments.e1_ft(scale, root, seeds=seeds)
@@ -215,13 +213,13 @@ def ft_results(scale, root="runs", seeds=None):
 
 def ft_tables(results):
     """Per factor and target-sample count: the paired gap and whether same stays ahead; per
-    factor: whether the gap shrinks as the target data grows (SPEC E1-FT)."""
+    factor: whether the gap shrinks as the target data grows (PROTOCOL.md section 5.2)."""
     claims = {n: {f: factor_claims(recs, f) for f, recs in factors.items()} for n, factors in results.items()}
     lines = ["| target samples | factor | gap same - different (95% CI, paired) | same ahead at every value | "
              "paired interval above 0 at every value | paper gap |", "|---:|---|---:|---|---|---:|"]
     for n, rows in claims.items():
         for f, r in rows.items():
-            paper = FT_PAPER.get(n, {}).get(f)
+            paper = REFERENCE["e1_ft"]["gap"].get(n, {}).get(f)
             lines.append(f"| {n:,} | {experiments.FACTORS[f].label} | {_pm(r['gap'], r['gap_ci'])} | "
                          f"{yes(r['same_ahead'])} | {yes(r['interval_above_0'])} | "
                          f"{'-' if paper is None else f'{paper:.2f}'} |")
@@ -237,9 +235,6 @@ def ft_tables(results):
 # ----------------------------------------------------------------------------------------
 # E2 (Figure 4)
 
-E2_PAPER = {"resnet18": (0.28, 0.98), "vit": (0.20, None)}  # SPEC E2: k = 1 and k = 8 probed on t_8
-
-
 def e2_results(scale, root="runs", seeds=None):
     """{arch: [record per (k, j)]} from the E2 runs present: probe test accuracy on t_j of the
     model pretrained on t_k per seed, and the pretraining's test accuracy (on t_k)."""
@@ -249,14 +244,14 @@ def e2_results(scale, root="runs", seeds=None):
         probe, pre_path = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre_path.exists():
             pre[p.arch, p.k, p.seed] = accuracy(pre_path)
-            for j in range(1, experiments.E2_DEPTH + 1):
-                found.setdefault((p.arch, p.k, j), {})[p.seed] = accuracy(probe, experiments.E2_DEPTH, j)
+            for j in range(1, E2_DEPTH + 1):
+                found.setdefault((p.arch, p.k, j), {})[p.seed] = accuracy(probe, E2_DEPTH, j)
     _gather({k: v for k, v in found.items() if k[2] == 1}, len(points), "E2", f"{root}/{scale}",
             f"make fig4 SCALE={scale}")
     out = {}
     for arch in experiments.E2_ARCHS:
-        for k in range(1, experiments.E2_DEPTH + 1):
-            for j in range(1, experiments.E2_DEPTH + 1):
+        for k in range(1, E2_DEPTH + 1):
+            for j in range(1, E2_DEPTH + 1):
                 if (arch, k, j) in found:
                     by_seed = found[arch, k, j]
                     out.setdefault(arch, []).append(dict(k=k, j=j, **record(
@@ -265,10 +260,10 @@ def e2_results(scale, root="runs", seeds=None):
 
 
 def e2_claims(results):
-    """Per architecture (SPEC E2: about 1.0 whenever j <= k, falling with every unseen
+    """Per architecture (PROTOCOL.md section 5.3: about 1.0 whenever j <= k, falling with every unseen
     transformation; k = 8 far above k = 1 on t_8): mean accuracy on j <= k and on j > k, for how
     many k < 8 the accuracy on t_8 is below that on t_k, and k = 8 against k = 1 on t_8, paired."""
-    rows, last = [], experiments.E2_DEPTH
+    rows, last = [], E2_DEPTH
     for arch, recs in results.items():
         acc = {(r["k"], r["j"]): r for r in recs}
         seen = [r["test_acc"] for r in recs if r["j"] <= r["k"]]
@@ -282,12 +277,18 @@ def e2_claims(results):
                          of=len(ks), first_on_last=b["test_acc"] if b else NAN,
                          last_on_last=a["test_acc"] if a else NAN, gain=diff, gain_ci=diff_ci,
                          seen_above=verdict(seen_m, unseen_m, holds=seen_m >= 1.5 * unseen_m),
-                         gain_holds=verdict(diff, holds=diff >= 0.2), paper=E2_PAPER.get(arch)))
+                         gain_holds=verdict(diff, holds=diff >= 0.2), paper=e2_reference(arch)))
     return rows
 
 
+def e2_reference(arch):
+    """The paper's (k = 1, k = 8) accuracies on t_8 for an architecture, None where it gives neither."""
+    ref = REFERENCE["e2"]["k1_on_last"].get(arch), REFERENCE["e2"]["last_on_last"].get(arch)
+    return None if ref == (None, None) else ref
+
+
 def e2_table(rows):
-    last = experiments.E2_DEPTH
+    last = E2_DEPTH
     lines = [f"| architecture | mean acc, j <= k | mean acc, j > k | j <= k at least 1.5 x j > k | "
              f"acc(k, j={last}) < acc(k, j=k) | k=1 on t_{last} | k={last} on t_{last} | "
              f"k={last} - k=1 on t_{last} (95% CI, paired) | at least 0.2 | paper: k=1 / k={last} on t_{last} |",
@@ -341,26 +342,32 @@ def check_rows(scale="paper", root="runs"):
                      ("train", experiments.CHECK_E3)), NAN)
 
     e1 = {p.kind: probe(p.probe) for p in points.e1}
-    last = experiments.E2_DEPTH
+    last = E2_DEPTH
     e2 = {(p.k, j): probe(p.probe, last, j) for p in points.e2 for j in (1, last)}
     e3 = {m.trained: invariance(m.measure) for m in points.e3}
     same, diff, gain = e1.get("same", NAN), e1.get("different", NAN), e2.get((last, last), NAN) - e2.get((1, last), NAN)
     t = experiments.CHECK_E3
+    ref_same, ref_diff = REFERENCE["e1"]["default_point"]
+    seen, k1, kl = REFERENCE["e2"]["seen"], REFERENCE["e2"]["k1_on_last"]["resnet18"], \
+        REFERENCE["e2"]["last_on_last"]["resnet18"]
+    ref_t, ref_none = REFERENCE["e3"]["same"]["train"], REFERENCE["e3"]["none"]["train"]
     return [
-        ("E1 default point, same: transfer accuracy", same, 0.98, None),
-        ("E1 default point, different: transfer accuracy", diff, 0.85, None),
-        ("E1: same far above different (by 0.05 or more)", same - diff, 0.13,
+        ("E1 default point, same: transfer accuracy", same, ref_same, None),
+        ("E1 default point, different: transfer accuracy", diff, ref_diff, None),
+        ("E1: same far above different (by 0.05 or more)", same - diff, round(ref_same - ref_diff, 2),
          verdict(same, diff, holds=same - diff >= 0.05)),
-        ("E2 resnet18, k=1 on t_1", e2.get((1, 1), NAN), 1.0, None),
-        (f"E2 resnet18, k={last} on t_1", e2.get((last, 1), NAN), 1.0, None),
-        (f"E2 resnet18, k=1 on t_{last}", e2.get((1, last), NAN), 0.28, None),
-        (f"E2 resnet18, k={last} on t_{last}", e2.get((last, last), NAN), 0.98, None),
-        (f"E2: k={last} far above k=1 on t_{last} (by 0.2 or more)", gain, 0.70, verdict(gain, holds=gain >= 0.2)),
-        (f"E3: invariance to {t} of the model trained on {t} (lower = more invariant)", e3.get(t, NAN), 0.12, None),
-        (f"E3: invariance to {t} of the model trained on none", e3.get("none", NAN), 0.39, None),
+        ("E2 resnet18, k=1 on t_1", e2.get((1, 1), NAN), seen, None),
+        (f"E2 resnet18, k={last} on t_1", e2.get((last, 1), NAN), seen, None),
+        (f"E2 resnet18, k=1 on t_{last}", e2.get((1, last), NAN), k1, None),
+        (f"E2 resnet18, k={last} on t_{last}", e2.get((last, last), NAN), kl, None),
+        (f"E2: k={last} far above k=1 on t_{last} (by 0.2 or more)", gain, round(kl - k1, 2),
+         verdict(gain, holds=gain >= 0.2)),
+        # the paper's numbers for E3 are the table's means over the 18 transformations
+        (f"E3: invariance to {t} of the model trained on {t} (lower = more invariant)", e3.get(t, NAN), ref_t, None),
+        (f"E3: invariance to {t} of the model trained on none", e3.get("none", NAN), ref_none, None),
         (f"E3: trained on {t} minus trained on none, invariance to {t} (below 0: training made it invariant)",
-         e3.get(t, NAN) - e3.get("none", NAN), 0.12 - 0.39, verdict(e3.get(t, NAN), e3.get("none", NAN),
-                                                                  holds=e3.get(t, NAN) < e3.get("none", NAN))),
+         e3.get(t, NAN) - e3.get("none", NAN), round(ref_t - ref_none, 2),
+         verdict(e3.get(t, NAN), e3.get("none", NAN), holds=e3.get(t, NAN) < e3.get("none", NAN))),
     ]
 
 

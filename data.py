@@ -1,4 +1,4 @@
-"""Transforms-2D: seeded synthetic images of objects under transformations (SPEC sections 1, 2).
+"""Transforms-2D: seeded synthetic images of objects under transformations (PROTOCOL.md sections 1, 2).
 
 A sample is one class's object prototype, transformed by every transformation in a list
 (each with its own random parameters and probability), alpha-composited onto a background.
@@ -15,14 +15,13 @@ composites (objects pasted onto CIFAR-10 or onto black); load() makes any of the
 """
 import argparse
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 import cifar
-import runfolder
+import cli
 import sources
 from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_all, hash32, hash_key, parse_transforms
 
@@ -35,7 +34,7 @@ IMAGE_BYTES = 3 * 32 * 32 + 8  # a uint8 image and its int64 label
 
 def ensure_fits(n, device):
     """Refuse n images that cannot fit in the device's free memory, before making any."""
-    runfolder.ensure_fits(n * IMAGE_BYTES, device, f"{n:,} images of 32 x 32")
+    cli.ensure_fits(n * IMAGE_BYTES, device, f"{n:,} images of 32 x 32")
 
 
 # ----------------------------------------------------------------------------------------
@@ -87,7 +86,7 @@ class Dataset:
     """What a dataset is, as one value: built once from the command line (from_args) and passed
     whole to load(), which makes its images."""
     name: str = "t2d"  # one of DATASETS
-    transforms: tuple = ()  # transformation names, applied in order (SPEC 2)
+    transforms: tuple = ()  # transformation names, applied in order (PROTOCOL.md section 2)
     classes: tuple = tuple(range(30))  # object indices, or CIFAR classes; labels are positions in it
     objects: str = "procedural"  # procedural, random, or an SI-Score folder
     backgrounds: str = "procedural"
@@ -100,16 +99,16 @@ class Dataset:
     @classmethod
     def from_args(cls, args, transforms="none"):
         """The dataset that add_data_args' flags describe, under `transforms`."""
-        return cls(args.dataset, tuple(parse_transforms(transforms)), tuple(parse_classes(args.classes)),
+        return cls(args.dataset, tuple(parse_transforms(transforms)), tuple(cli.parse_classes(args.classes)),
                    str(args.objects), str(args.backgrounds), args.data_dir, args.label, args.placement,
-                   tuple(parse_classes(args.pasted)), args.augment)
+                   tuple(cli.parse_classes(args.pasted)), args.augment)
 
 
 def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, object_seed=None, image_seed=None):
     """n samples of dataset ds: (uint8 images (n, 3, 32, 32), labels), as generate() for
     Transforms-2D, cifar() for CIFAR and composite() for E4. transform_seed redraws only the
     transformations' parameters; object_seed and image_seed redraw only a composite's object or
-    its CIFAR image (the invariance pairs of SPEC 4 and E4)."""
+    its CIFAR image (the invariance pairs of PROTOCOL.md section 4.4 and E4)."""
     ensure_fits(n, device)
     if ds.name in cifar.COMPOSITES:
         if ds.transforms:
@@ -126,27 +125,6 @@ def load(ds, n, *, seed=0, split="train", device="cpu", transform_seed=None, obj
         return cifar.cifar(ds.name, ds.transforms, n, classes=ds.classes, seed=seed, split=split, root=ds.data_dir,
                      device=device, transform_seed=transform_seed, augment=ds.augment)
     raise ValueError(f"unknown dataset {ds.name!r}; choose from {', '.join(DATASETS)}")
-
-
-def parse_classes(spec):
-    """'0-29' or '0,3,7' or '0-4,10-14' -> list of object indices, each once (a class listed twice
-    would be one object with two labels)."""
-    out = []
-    for part in str(spec).split(","):
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part.strip(), re.ASCII)
-        if not m:
-            raise ValueError(f"bad class list {spec!r}: {part.strip()!r} is neither a class nor a range lo-hi "
-                             "(use e.g. 0-29 or 0,3,7)")
-        lo, hi = int(m[1]), int(m[2] or m[1])
-        if hi < lo:
-            raise ValueError(f"bad class list {spec!r}: the range {lo}-{hi} is empty")
-        out += range(lo, hi + 1)
-    seen = set()
-    for c in out:
-        if c in seen:
-            raise ValueError(f"bad class list {spec!r}: class {c} is listed twice")
-        seen.add(c)
-    return out
 
 
 def check_classifier(ds):
@@ -205,17 +183,17 @@ def save_grid(images, titles, out, cols=8, zoom=4):
 
 
 def get_args_parser():
-    p = runfolder.Parser(prog="data.py", description=__doc__.split("\n\n")[0],
+    p = cli.Parser(prog="data.py", description=__doc__.split("\n\n")[0],
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none "
                         f"(default: %(default)s); names: {', '.join(TRANSFORMS)}; "
                         f"categories: {', '.join(CATEGORIES)}")
-    p.add_argument("--n", type=runfolder.count, default=64, help="number of samples (default: %(default)s)")
-    p.add_argument("--seed", type=runfolder.seed, default=0, help="dataset seed, 0 to 2^32 - 1 (default: %(default)s)")
+    p.add_argument("--n", type=cli.count, default=64, help="number of samples (default: %(default)s)")
+    p.add_argument("--seed", type=cli.seed, default=0, help="dataset seed, 0 to 2^32 - 1 (default: %(default)s)")
     p.add_argument("--split", default="train", help="split name (default: %(default)s)")
     add_data_args(p)
-    p.add_argument("--device", type=runfolder.device, default="cpu", help="cpu or cuda (default: %(default)s)")
+    p.add_argument("--device", type=cli.device, default="cpu", help="cpu or cuda (default: %(default)s)")
     p.add_argument("--out", default="figures/grid.png", help="image to write (default: %(default)s)")
     return p
 
@@ -230,7 +208,7 @@ def grid(args):
 
 
 def main(args):
-    runfolder.run_main("data.py", grid, args)
+    cli.run_main("data.py", grid, args)
 
 
 if __name__ == "__main__":

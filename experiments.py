@@ -1,4 +1,4 @@
-"""The paper's experiments as lists of runs (SPEC section 5), and the command that runs them.
+"""The paper's experiments as lists of runs (PROTOCOL.md section 5), and the command that runs them.
 
     python experiments.py fig2 --scale small             # E1: train and probe what is missing
     python experiments.py fig2 --scale paper --commands  # one command per run, for a cluster
@@ -7,40 +7,51 @@ fig2 (and fig3) is E1, fig4 E2, table-invariance E3, table-irrelevant E4 (needs 
 is a train.py, transfer.py or invariance.py command with its own folder, named by its
 configuration, so a run that two points share is made once. Runs whose results exist are
 skipped; the rest go to worker processes (runner.py), pretrainings before the probes that need
-them. Each experiment below is one section: its settings per scale beside its plan. `paper` is
-SPEC exactly; `small` is the same design reduced to fit a 2-core CPU (README, "Scales").
+them. Each experiment below is one section: its settings per scale beside its plan, the one place
+that defines a run. `paper` is the paper's protocol; `small` is the same design reduced to fit a
+2-core CPU (PROTOCOL.md section 6 says why each reduction).
 """
-import argparse
 import os
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import cifar
+import models
 import runner
-from data import parse_classes
-from draws import E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
-from runfolder import Parser
-from runner import ARCH_COST, Run, command, pretrain_run, probe_run, setting
-from transforms import TRANSFORMS
-
-
-def seed_list(text):
-    """argparse type of --seeds: '3-5' or '0,7' -> [3, 4, 5] or [0, 7]."""
-    try:
-        return parse_classes(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e).replace("class", "seed")) from None
-
-
-def add_seeds_arg(p):
-    """--seeds, shared with plots.py and tables.py, which must read the same runs."""
-    p.add_argument("--seeds", type=seed_list, default=None,
-                   help="which seeds, e.g. 3-5 or 0,7 (default: the scale's, 0 to its count - 1)")
+from cli import Parser, add_seeds_arg
+from paper import ALL_TRANSFORMS, E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
+from runner import Run, command
 
 
 def classes_arg(ids):
     return ",".join(map(str, ids))
+
+
+def for_arch(s, arch):
+    """Scale settings s as they are for an architecture: s["arch"][arch] overrides the rest."""
+    return {**s, **s.get("arch", {}).get(arch, {})}
+
+
+def pretrain_run(out, s, arch, data_args, samples, seed):
+    """A train.py run at scale settings s (for_arch's for arch): its epochs, or as many as make
+    s["image_budget"] images (at least 1)."""
+    o = for_arch(s, arch)
+    epochs = o.get("epochs") or max(1, round(o["image_budget"] / samples))
+    argv = [*data_args, "--arch", arch, "--train-samples", str(samples), "--val-samples", str(s["val_samples"]),
+            "--test-samples", str(s["test_samples"]), "--width", str(o["width"]), "--epochs", str(epochs),
+            "--batch-size", str(o["batch_size"]), *(["--lr", str(o["lr"])] if "lr" in o else []),
+            "--seed", str(seed), "--out", out]
+    return Run(out, "train", argv, cost=models.MODELS[arch].cost * samples * epochs)
+
+
+def probe_run(out, s, pre, arch, data_args, sets, samples, seed):
+    """A transfer.py linear probe of pre's checkpoint on each transformation set in `sets`."""
+    argv = ["--checkpoint", f"{pre}/checkpoint.pt", *data_args, "--transforms", *sets, "--train-samples",
+            str(samples), "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
+            *(["--batch-size", str(s["probe_batch_size"])] if "probe_batch_size" in s else []),
+            "--seed", str(seed), "--out", out]
+    return Run(out, "transfer", argv, needs=pre, cost=models.MODELS[arch].cost * len(sets) * samples / 3)
 
 
 # ----------------------------------------------------------------------------------------
@@ -48,14 +59,9 @@ def classes_arg(ids):
 # under T_same; pretrainings under T_same or T_diff, one factor varied at a time; each probed.
 
 E1 = {
-    # small (README, "Scales"; each choice measured): networks 1/8 as wide; every pretraining sees
-    # 12,000 distinct images (epochs = 12,000 / samples): below that resnet18's same model falls
-    # under 0.6 on some seeds, and below 2,000 samples (67 a class) the networks memorise them;
-    # batch 32 with lr 2e-3 (at 1e-3 one seed in three stays under 0.6 pretraining accuracy).
-    # resnet50 and densenet121 cost 2.5-4 x resnet18 per image: 8,000 images; densenet121 1/4 wide
-    # (growth 3; 1/8 is growth 2) at lr 4e-3 (above 2e-3's on 6 of 6 runs, 1e-3 below on 3 of 3).
-    # The ViT learns nothing at 1/8 width: 1/4, lr 5e-4, 24,000 images (its loss stays at ln 30 for
-    # about 11,000 images on some tasks, so at 12,000 two tasks in six ended at chance).
+    # small (PROTOCOL.md section 6 gives the measurement behind each choice): networks 1/8 as wide,
+    # every pretraining sees 12,000 distinct images (epochs = 12,000 / samples) at batch 32 and lr 2e-3;
+    # resnet50 and densenet121 (1/4 wide, lr 4e-3) 8,000 images, the ViT (1/4 wide, lr 5e-4) 24,000
     "small": dict(seeds=3, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
                   val_samples=250, test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=200,
                   arch={"resnet50": dict(train_samples=8000, image_budget=8000),
@@ -81,12 +87,12 @@ class Factor(NamedTuple):
 FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is one entry
     "class_relationship": Factor("class relationship", "classes",
                                  dict.fromkeys(E1, ["subset", "disjoint", "same", "superset"])),
-    "architecture": Factor("architecture", "arch",
-                           dict.fromkeys(E1, ["resnet18", "resnet50", "densenet121", "vgg11", "vit"])),
+    # models.MODELS itself, read when a plan is made: a new architecture is part of E1 at once
+    "architecture": Factor("architecture", "arch", dict.fromkeys(E1, models.MODELS)),
     "pretraining_samples": Factor("pretraining samples", "train_samples",
                                   {"small": [2000, 3000, 4000, 6000, 12_000],
                                    "paper": [1000, 10_000, 50_000, 100_000, 500_000]}),
-    # SPEC E1: here the pretraining uses the target classes themselves
+    # PROTOCOL.md section 5.1: here the pretraining uses the target classes themselves
     "target_samples": Factor("target samples (probe)", "probe_samples",
                              {"small": [50, 200, 500, 1000, 2000], "paper": [50, 200, 500, 2000, 5000]},
                              fixed={"classes": "same"}, pretraining=False),
@@ -98,7 +104,7 @@ DATASETS_E1 = ["t2d", *cifar.CIFAR]
 def factor_values(name, scale, dataset="t2d"):
     """The values of E1's factor `name` at a scale, in the figure's order."""
     overrides = E1_CIFAR[scale].get("values", {}) if dataset != "t2d" else {}
-    return overrides.get(name, FACTORS[name].values[scale])
+    return list(overrides.get(name, FACTORS[name].values[scale]))
 
 
 class Point(NamedTuple):
@@ -134,7 +140,7 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
                         p = {**default, **factor.fixed, factor.setting: value}
                         ps = s if dataset == "t2d" else cifar.split_sizes(s, dataset, cifar_dir, classes[p["classes"]],
                                                                        target)
-                        n = p["train_samples"] or setting(s, p["arch"], "train_samples")
+                        n = p["train_samples"] or for_arch(s, p["arch"])["train_samples"]
                         n = min(n, ps.get("max_train", n))
                         pre = f"{folder}/pretrain/{p['arch']}-{p['classes']}-{kind}-n{n}-s{seed}"
                         runs.setdefault(pre, pretrain_run(
@@ -151,7 +157,7 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
 
 # ----------------------------------------------------------------------------------------
 # E1-FT (the appendix): E1's pretrainings on Transforms-2D, the factors that vary the
-# pretraining, each model fully fine-tuned (SPEC 4) on 200 and on 2,000 target samples.
+# pretraining, each model fully fine-tuned (PROTOCOL.md section 4.3) on 200 and on 2,000 target samples.
 
 E1_FT = {
     # small: 4,000 images of fine-tuning (200 samples: 20 epochs, 2,000: 2) at batch 64
@@ -190,7 +196,7 @@ def e1_ft(scale, root="runs", cifar_dir=None, seeds=None):
             run = probe_run(out, s, p.pretrain, arch, ["--classes", classes_arg(target)],
                             [transform_sets(p.seed)[0]], n, p.seed)
             runs.setdefault(out, run._replace(argv=["--mode", "full", "--finetune-epochs", str(epochs), *run.argv],
-                                              cost=run.cost + 3 * ARCH_COST[arch] * n * epochs))
+                                              cost=run.cost + 3 * models.MODELS[arch].cost * n * epochs))
             ft_points.append(FTPoint(p.factor, p.value, p.seed, p.kind, n, p.pretrain, out))
     return list(runs.values()), ft_points
 
@@ -201,14 +207,13 @@ def e1_ft(scale, root="runs", cifar_dir=None, seeds=None):
 # on every t_j by one transfer.py run.
 
 E2 = {
-    # small: 10 classes (the first 10 of the seed's targets: at 30 the k = 8 models reach 0.1-0.3
-    # pretraining accuracy), E1's resnet18 settings; densenet121 6,000 images at 1/8 width and the
-    # ViT 8,000 (5-10 x resnet18's cost per image), probes on 500 samples of each t_j
+    # small (PROTOCOL.md section 6): 10 classes, the first 10 of the seed's targets; E1's resnet18 settings,
+    # densenet121 6,000 images at 1/8 width, the ViT 8,000; probes on 500 samples of each t_j
     "small": dict(seeds=2, classes=10, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
                   val_samples=200, test_samples=400, probe_samples=500, probe_test_samples=250, probe_epochs=200,
                   arch={"densenet121": dict(train_samples=6000, image_budget=6000),
                         "vit": dict(width=0.25, lr=5e-4, train_samples=8000, image_budget=8000)}),
-    "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # SPEC E2
+    "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # as the original
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
 
@@ -234,16 +239,15 @@ def e2(scale, root="runs", cifar_dir=None, seeds=None):
             for k in range(1, E2_DEPTH + 1):
                 pre, probe = f"{folder}/pretrain/{arch}-k{k}-s{seed}", f"{folder}/probe/{arch}-k{k}-s{seed}"
                 runs.append(pretrain_run(pre, s, arch, ["--transforms", sets[k - 1], *classes],
-                                         setting(s, arch, "train_samples"), seed))
+                                         for_arch(s, arch)["train_samples"], seed))
                 runs.append(probe_run(probe, s, pre, arch, classes, sets, s["probe_samples"], seed))
                 points.append(NestedPoint(arch, k, seed, pre, probe))
     return runs, points
 
 
 # ----------------------------------------------------------------------------------------
-# E3 (the "how transferable" table): per seed, a resnet18 trained on each single transformation
-# (and none), on objects or on random data, and its invariance to every transformation on its
-# training data, the 30 other objects, random data and CIFAR.
+# E3 (the "how transferable" table): per seed, a resnet18 trained on each single transformation (and
+# none), on objects or random data; its invariance to each on four distributions (and CIFAR's).
 
 E3 = {
     # small: resnet18 1/8 as wide, 1,000 samples, 2,000 images per pretraining, invariance on 128 pairs
@@ -272,17 +276,17 @@ def e3(scale, root="runs", cifar_dir=None, seeds=None):
     for seed in seeds or range(s["seeds"]):
         target, other = class_split(seed)
         for kind, data_args in E3_KINDS.items():
-            for trained in ["none", *TRANSFORMS]:
+            for trained in ["none", *ALL_TRANSFORMS]:
                 name = f"{kind}-{trained}-s{seed}"
                 pre, inv = f"{folder}/pretrain/{name}", f"{folder}/invariance{''.join('-' + c for c in cifars)}/{name}"
                 runs.append(pretrain_run(pre, s, "resnet18", [*data_args, "--transforms", trained, "--classes",
                                                               classes_arg(target)], s["train_samples"], seed))
                 runs.append(Run(inv, "invariance", [
-                    "--checkpoint", f"{pre}/checkpoint.pt", "--transforms", *TRANSFORMS, "--distributions",
+                    "--checkpoint", f"{pre}/checkpoint.pt", "--transforms", *ALL_TRANSFORMS, "--distributions",
                     ",".join(["train", "objects", "random", *cifars]), "--classes", classes_arg(other),
                     *(["--data-dir", str(cifar_dir)] if cifars else []), "--samples", str(s["invariance_samples"]),
                     "--seed", str(seed), "--out", inv], needs=pre, result="invariance.json",
-                    cost=len(TRANSFORMS) * (3 + len(cifars)) * s["invariance_samples"]))
+                    cost=len(ALL_TRANSFORMS) * (3 + len(cifars)) * s["invariance_samples"]))
                 models.append(E3Model(kind, trained, seed, pre, inv))
     return runs, models
 
@@ -292,8 +296,7 @@ def e3(scale, root="runs", cifar_dir=None, seeds=None):
 # each probed on all four and measured for invariance to object and to background changes.
 
 E4 = {
-    # paper: 200 epochs on CIFAR-10's 45,000 training images (the last 5,000 are val), its 10,000
-    # test images, probes of 100 epochs. small: resnet18 1/8 as wide, 2,000 images for 4 epochs.
+    # paper: 200 epochs on CIFAR-10's 45,000 training images (the last 5,000 are val), probes of 100
     "small": dict(seeds=2, width=0.125, image_budget=8000, batch_size=32, train_samples=2000, val_samples=250,
                   test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=100),
     "paper": {**E1["paper"], "epochs": 200, "train_samples": 45_000, "val_samples": 5000, "test_samples": 10_000,
@@ -366,10 +369,10 @@ def e4(scale, root="runs", cifar_dir=None, seeds=None):
 CHECK_E3 = "rotate"  # E3's model trained on it, against the one trained on nothing
 
 
-class CheckPoints(NamedTuple):
-    e1: list  # E1 points of seed 0's default point: same and different
-    e2: list  # E2 points of seed 0, resnet18, k = 1 and k = 8
-    e3: list  # E3 models of seed 0 trained on objects: none and CHECK_E3
+class CheckPoints(NamedTuple):  # of seed 0: E1's default point, E2's resnet18 k = 1 and 8, E3's none and CHECK_E3
+    e1: list
+    e2: list
+    e3: list
 
 
 def paper_check(scale="paper", root="runs", cifar_dir=None, seeds=None):

@@ -1,4 +1,4 @@
-"""How invariant a backbone's features are to transformations (SPEC section 4, experiments E3 and E4).
+"""How invariant a backbone's features are to transformations (PROTOCOL.md section 4.4; E3, E4).
 
     python invariance.py --checkpoint runs/pretrain/r18-rotate/checkpoint.pt --transforms rotate \\
         --classes 30-59 --out runs/invariance/r18-rotate
@@ -13,14 +13,13 @@ invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", 
 "settings"}. Features that are not finite, or that do not vary between images (0 / 0), are refused.
 """
 import dataclasses
-import json
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 import cifar
+import cli
 import data
 import models
 import runfolder
@@ -62,14 +61,14 @@ def ratio(f, f2, seed, metric="l2"):
 
 
 def invariance(model, ds, n, *, seed=0, vary="transforms", device="cpu", amp=False):
-    """SPEC section 4's invariance of model's features to ds's transformations (or, with vary,
+    """The invariance (PROTOCOL.md section 4.4) of model's features to ds's transformations (or, with vary,
     to a composite's object or background): {"l2": ..., "cosine": ...}."""
     f, f2 = pair_features(model, ds, n, seed=seed, vary=vary, device=device, amp=amp)
     return {metric: ratio(f, f2, seed, metric) for metric in ("l2", "cosine")}
 
 
 def distributions(names, ds, ckpt_args):
-    """The test distribution of each name (SPEC E3): data, the dataset the data flags describe;
+    """The test distribution of each name (E3, PROTOCOL.md section 5.4): data, the dataset the data flags describe;
     train, the checkpoint's own training data (test split); objects, Transforms-2D objects of
     --classes; random, random foregrounds of --classes on random backgrounds; a CIFAR name, all
     of its classes, the transformations on the whole image."""
@@ -82,7 +81,7 @@ def distributions(names, ds, ckpt_args):
             out[name] = ds
         elif name == "train":
             c = ckpt_args
-            out[name] = data.Dataset(c.get("dataset", "t2d"), (), tuple(data.parse_classes(c["classes"])),
+            out[name] = data.Dataset(c.get("dataset", "t2d"), (), tuple(cli.parse_classes(c["classes"])),
                                      c.get("objects", "procedural"), c.get("backgrounds", "procedural"),
                                      c.get("data_dir") or ds.data_dir, c.get("label", "object"),
                                      c.get("placement", "fixed"))
@@ -105,22 +104,17 @@ def default_out(args):
 def measure(args):
     """The invariance of the checkpoint to each transformation set on each distribution; writes
     and returns invariance.json."""
-    out = Path(args.out or default_out(args))
-    runfolder.check_out(out, reads=args.checkpoint)
-    model, ckpt_args = train.load_checkpoint(args.checkpoint, args.device)  # first: a bad checkpoint never skips
-    if runfolder.is_done(out, "invariance.json", args):
-        print(f"invariance.py: {out} already has invariance.json, skipping (use --force to rerun)")
-        return json.loads((out / "invariance.json").read_text())
-    ds = data.Dataset.from_args(args)
-    dists = distributions(args.distributions.split(","), ds, ckpt_args)
-    sets = [data.parse_transforms(t) for t in args.transforms]  # every name checked first
-    device = torch.device(args.device)
-    data.ensure_fits(2 * args.samples, device)
-    amp = device.type == "cuda" and not args.no_amp
-    model = models.to_device(model, device, amp)
-    settings = runfolder.settings(args)  # the checkpoint's digest as it is now, before the measurements
-    start, records = time.time(), []
-    with runfolder.claim(out):
+    args.out = args.out or default_out(args)
+
+    def compute(loaded):
+        model, ckpt_args = loaded
+        ds = data.Dataset.from_args(args)
+        dists = distributions(args.distributions.split(","), ds, ckpt_args)
+        sets = [data.parse_transforms(t) for t in args.transforms]  # every name checked first
+        device = torch.device(args.device)
+        data.ensure_fits(2 * args.samples, device)
+        amp = device.type == "cuda" and not args.no_amp
+        model, records = models.to_device(model, device, amp), []
         for dist, dist_ds in dists.items():
             for names in sets:
                 result = invariance(model, dataclasses.replace(dist_ds, transforms=tuple(names)), args.samples,
@@ -128,39 +122,33 @@ def measure(args):
                 records.append({"distribution": dist, "transforms": ",".join(names) or "none", "vary": args.vary,
                                 **result})
                 print(f"{dist}, {records[-1]['transforms']}: l2 {result['l2']:.4f}, cosine {result['cosine']:.4f}")
-        result = {"samples": args.samples, "records": records, "settings": settings}
-        runfolder.create(out, args)  # everything is computed: only now is an earlier run removed
-        runfolder.write_json(out / "invariance.json", result)
-    print(f"wrote {out / 'invariance.json'} ({time.time() - start:.1f} s)")
-    return result
+        return {"samples": args.samples, "records": records}
+
+    return runfolder.checkpoint_run(args, get_args_parser(), "invariance.json", train.load_checkpoint, compute)
 
 
 def get_args_parser():
-    p = runfolder.Parser(prog="invariance.py", description=__doc__.split("\n\n")[0])
+    p = cli.Parser(prog="invariance.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt written by train.py")
-    p.add_argument("--transforms", nargs="+", default=["none"], metavar="SET",
-                   help="transformations to measure the invariance to: comma-separated names or categories, "
-                        "or none; several sets are measured in turn, one record each (default: none)")
     p.add_argument("--vary", choices=list(VARY), default="transforms",
                    help="what differs within a pair: the transformations' parameters, or, for E4's composites, "
                         "the object or the background (default: %(default)s)")
+    p.add_argument("--transforms", nargs="+", default=["none"], metavar="SET",
+                   help="transformations to measure the invariance to: comma-separated names or categories, "
+                        "or none; several sets are measured in turn, one record each (default: none)")
+    data.add_data_args(p)
     p.add_argument("--distributions", default="data",
                    help=f"comma-separated test distributions from {', '.join(DISTRIBUTIONS)}: data, the dataset of "
                         "the data flags; train, the checkpoint's training data; objects, Transforms-2D objects of "
                         "--classes; random, random foregrounds and backgrounds; CIFAR, every class, from --data-dir "
                         "(default: %(default)s)")
-    p.add_argument("--samples", type=runfolder.count, default=10_000,
+    p.add_argument("--samples", type=cli.count, default=10_000,
                    help="pairs of test images, at least 2 (default: %(default)s)")
-    p.add_argument("--seed", type=runfolder.seed, default=0,
-                   help="data and pairing seed, 0 to 2^32 - 1 (default: %(default)s)")
-    data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: <checkpoint folder>/invariance/<vary>-<transforms>-s<seed>-<8 hex "
-                              "digits of the settings>)")
-    return p
+    return cli.add_run_args(p, "<checkpoint folder>/invariance/<vary>-<transforms>-s<seed>")
 
 
 def main(args):
-    runfolder.run_main("invariance.py", measure, args)
+    cli.run_main("invariance.py", measure, args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The five backbones of the paper, as the 32 x 32 CIFAR-style variants of SPEC section 3.
+"""The five backbones of the paper, as the 32 x 32 CIFAR-style variants (PROTOCOL.md section 3).
 
 Speicher et al., "Understanding the Role of Invariance in Transfer Learning" (TMLR 2024),
 pretrain ResNet-18/50, DenseNet-121, VGG-11 and a small ViT on 32 x 32 images and then fit
@@ -11,12 +11,15 @@ linear probes on their frozen penultimate features. Every model here is a `Backb
 The architecture code is torchvision's, with the stems and sizes changed for 32 x 32 inputs,
 and the weights are torchvision's default init: nothing is ever downloaded or pretrained.
 `python -c "import models; print(models.build('vit', 10))"` prints a model; building all five
-takes under a second on two CPU cores. The functions at the end say how a backbone runs on a
-device: its memory layout, its input scaling and its mixed precision, shared by training, transfer
-and invariance.
+takes under a second on two CPU cores. An architecture is one entry of MODELS: its builder, and
+optionally its training recipe and its cost; train.py, the experiments and the tests read it from
+there. The functions at the end say how a backbone runs on a device: its memory layout, its input
+scaling and its mixed precision, shared by training, transfer and invariance.
 """
 import contextlib
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn as nn
@@ -30,7 +33,7 @@ class Backbone(nn.Module):
     probe with a different number of classes, and load pretrained weights strictly.
     """
 
-    def __init__(self, body: nn.Module, feature_dim: int, head: nn.Linear):
+    def __init__(self, body: nn.Module, feature_dim: int, head: nn.Module):
         super().__init__()
         self.body = body
         self.feature_dim = feature_dim
@@ -149,8 +152,25 @@ def vit(num_classes: int, width: float = 1.0) -> Backbone:
     return Backbone(net, net.hidden_dim, head)
 
 
-MODELS = {"resnet18": resnet18, "resnet50": resnet50, "densenet121": densenet121, "vgg11": vgg11,
-          "vit": vit}
+class Arch(NamedTuple):
+    """An architecture: how to build it, and what its training and scheduling need to know."""
+    build: Callable  # (num_classes, width) -> Backbone
+    # the paper's recipe (PROTOCOL.md section 4.1): Adam's weight decay, and whether the learning
+    # rate warms up linearly and then decays by a cosine (the ViT's), instead of staying constant
+    weight_decay: float = 0.0
+    warmup_cosine: bool = False
+    # CPU time of a training image relative to resnet18's at SCALE=small's widths (measured on a
+    # 2-core CPU): only orders the runs of a sweep, longest first; a new architecture needs none
+    cost: float = 1.0
+
+
+MODELS = {  # --arch's choices, and E1's architecture factor, in this order
+    "resnet18": Arch(resnet18),
+    "resnet50": Arch(resnet50, cost=2.5),
+    "densenet121": Arch(densenet121, cost=4.1),
+    "vgg11": Arch(vgg11, cost=0.4),
+    "vit": Arch(vit, weight_decay=5e-5, warmup_cosine=True, cost=4.5),
+}
 
 
 def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
@@ -160,7 +180,7 @@ def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
         raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)}")
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
         raise ValueError(f"width must be a finite number above 0, got {width!r}")
-    return MODELS[arch](num_classes, width)
+    return MODELS[arch].build(num_classes, width)
 
 
 def parameter_count(arch: str, num_classes: int, width: float = 1.0) -> int:
@@ -196,7 +216,7 @@ def to_device(model, device, amp):
 
 
 def to_input(x, amp=False):
-    """uint8 images (B, 3, S, S) -> float in [-1, 1] (SPEC 1: mean 0.5, std 0.5), in the layout
+    """uint8 images (B, 3, S, S) -> float in [-1, 1] (PROTOCOL.md section 1: mean 0.5, std 0.5), in the layout
     channels_last() picks."""
     x = (x.float() / 255 - 0.5) / 0.5
     return x.contiguous(memory_format=torch.channels_last) if channels_last(x.device, amp) else x

@@ -12,8 +12,6 @@ PNG and PDF with a JSON of its numbers, and prints its claims table (claims.py) 
 paper's numbers. invariance_heatmap draws E3's appendix heatmap; the tables (E3, E4) and the
 report are tables.py's.
 """
-import json
-import math
 import os
 import sys
 import textwrap
@@ -25,9 +23,11 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
 import claims  # noqa: E402
+import cli
 import data  # noqa: E402
 import experiments  # noqa: E402
-from runfolder import Parser  # noqa: E402
+from cli import Parser
+from runfolder import finite, write_json  # noqa: E402
 
 
 def _to_hwc(img):
@@ -41,15 +41,6 @@ def save_figure(fig, out, pdf=False):
     for path in [out] + ([out.with_suffix(".pdf")] if pdf else []):
         fig.savefig(path, format=path.suffix[1:], bbox_inches="tight", dpi=150)
     plt.close(fig)
-
-
-def finite(obj):
-    """obj with every non-finite float as None (null): strict JSON readers reject NaN."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: finite(v) for k, v in obj.items()}
-    return [finite(v) for v in obj] if isinstance(obj, (list, tuple)) else obj
 
 
 def _overrides(s, key, fmt):
@@ -71,11 +62,6 @@ def caption(scale, s):
     if "invariance_samples" in s:
         text += f", invariance on {s['invariance_samples']:,} pairs"
     return text
-
-
-def write_json(path, obj):
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(finite(obj), indent=2, allow_nan=False) + "\n")
 
 
 def fig1(out, obj=0, samples=8, seed=0, objects="procedural", backgrounds="procedural"):
@@ -104,6 +90,13 @@ def _values(recs):
     return list(dict.fromkeys(r["value"] for r in recs))
 
 
+def _ticks(ax, values):
+    ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30 if isinstance(values[0], str) else 0,
+                  fontsize=8)
+    ax.set_xlim(-0.5, len(values) - 0.5)
+    ax.grid(alpha=0.3)
+
+
 def accuracy_panel(ax, recs, metrics=("transfer", "pretrain")):
     """Mean accuracy against the factor's values, a line per kind and metric, a dot per seed."""
     values = _values(recs)
@@ -116,51 +109,54 @@ def accuracy_panel(ax, recs, metrics=("transfer", "pretrain")):
         for i in xs:
             seeds = list(rs[values[i]]["transfer_acc_by_seed"].values())
             ax.plot([i] * len(seeds), seeds, ".", color=COLORS[kind], ms=3, alpha=0.6)
-    ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30 if isinstance(values[0], str) else 0,
-                  fontsize=8)
+    _ticks(ax, values)
     ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
 
 
 def gap_panel(ax, recs):
-    """The paired same-minus-different gap at each value, its 95% interval as an error bar."""
+    """The paired same-minus-different gap at each value, its 95% interval as an error bar (none
+    with one seed: claims.paired gives no interval)."""
     values = _values(recs)
     same, diff = claims.by_value(recs, "same"), claims.by_value(recs, "different")
     xs = [i for i, v in enumerate(values) if v in same and v in diff]
     gaps = [claims.paired(same[values[i]], diff[values[i]]) for i in xs]
     ax.errorbar(xs, [g for g, _ in gaps], [c for _, c in gaps], fmt="o", color="tab:green", ms=4, capsize=3)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(range(len(values)), [])
-    ax.set_xlim(-0.5, len(values) - 0.5)
-    ax.grid(alpha=0.3)
+    _ticks(ax, values)
 
 
-def fig2(scale, out, root="runs", cifar_dir=None, seeds=None):
-    """Paper Figure 2 (two rows per dataset: accuracies, then the paired gap) and fig2.json;
-    prints the claims tables."""
-    results = claims.e1_results(scale, root, cifar_dir, seeds)
-    factors = list(experiments.FACTORS)
-    fig, axes = plt.subplots(2 * len(results), len(factors), figsize=(4 * len(factors), 4.4 * len(results) + 0.5),
-                             squeeze=False, gridspec_kw=dict(height_ratios=[3, 1] * len(results)))
-    for row, (dataset, found) in enumerate(results.items()):
+def e1_grid(rows, factors, title, ylabel, metrics):
+    """A figure of E1's factors, two rows per entry of rows ({label: {factor: records}}): the
+    accuracies against the factor's values, and under them the paired gap, labelled alike."""
+    fig, axes = plt.subplots(2 * len(rows), len(factors), figsize=(4 * len(factors), 4.6 * len(rows) + 0.5),
+                             squeeze=False, gridspec_kw=dict(height_ratios=[3, 1.2] * len(rows)))
+    for row, (label, found) in enumerate(rows.items()):
         for col, name in enumerate(factors):
             top, bottom = axes[2 * row][col], axes[2 * row + 1][col]
             if name not in found:
                 top.axis("off")
                 bottom.axis("off")
                 continue
-            accuracy_panel(top, found[name])
-            top.set_title(f"{claims.DATASET_LABELS[dataset]}: {experiments.FACTORS[name].label}", fontsize=10)
+            accuracy_panel(top, found[name], metrics)
+            top.set_title(f"{label}: {experiments.FACTORS[name].label}", fontsize=10)
             gap_panel(bottom, found[name])
-            bottom.set_xlim(top.get_xlim())
-        axes[2 * row][0].set_ylabel("accuracy")
-        axes[2 * row + 1][0].set_ylabel("same - different\n(95% CI)", fontsize=8)
+        axes[2 * row][0].set_ylabel(ylabel)
+        axes[2 * row + 1][0].set_ylabel("same - different\n(95% CI, paired)", fontsize=8)
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Invariance versus other factors ({caption(scale, experiments.E1[scale])}); "
-                 "dots: seeds", fontsize=9)
+    fig.suptitle(f"{title}; dots: seeds", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def fig2(scale, out, root="runs", cifar_dir=None, seeds=None):
+    """Paper Figure 2 (two rows per dataset: accuracies, then the paired gap) and fig2.json;
+    prints the claims tables."""
+    results = claims.e1_results(scale, root, cifar_dir, seeds)
+    fig = e1_grid({claims.DATASET_LABELS[d]: found for d, found in results.items()}, list(experiments.FACTORS),
+                  f"Invariance versus other factors ({caption(scale, experiments.E1[scale])})", "accuracy",
+                  ("transfer", "pretrain"))
     save_figure(fig, out, pdf=True)
-    write_json(Path(out).with_suffix(".json"), {"records": results, "claims": claims.e1_claims(results)})
+    write_json(Path(out).with_suffix(".json"), finite({"records": results, "claims": claims.e1_claims(results)}))
     table = claims.e1_tables(results)
     print(table)
     return table
@@ -190,25 +186,14 @@ def fig3(scale, out, root="runs", cifar_dir=None, seeds=None):
 
 
 def fig2_finetune(scale, out, root="runs", seeds=None):
-    """The appendix's Figure: fig2's factors with full fine-tuning, a row per target-sample
-    count; writes its JSON and prints its claims tables."""
+    """The appendix's Figure: fig2's factors with full fine-tuning, two rows per target-sample count
+    (accuracies, the paired gap); writes its JSON and prints its claims tables."""
     results = claims.ft_results(scale, root, seeds)
-    factors = experiments.FT_FACTORS
-    fig, axes = plt.subplots(len(results), len(factors), figsize=(4 * len(factors), 3.3 * len(results) + 0.5),
-                             squeeze=False)
-    for row, (n, found) in zip(axes, results.items()):
-        for ax, name in zip(row, factors):
-            if name not in found:
-                ax.axis("off")
-                continue
-            accuracy_panel(ax, found[name], metrics=("transfer",))
-            ax.set_title(f"{n:,} target samples: {experiments.FACTORS[name].label}", fontsize=10)
-        row[0].set_ylabel("fine-tuned test accuracy")
-    axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"Full fine-tuning ({caption(scale, experiments.E1[scale])}); dots: seeds", fontsize=9)
-    fig.tight_layout()
+    fig = e1_grid({f"{n:,} target samples": found for n, found in results.items()}, experiments.FT_FACTORS,
+                  f"Full fine-tuning ({caption(scale, experiments.E1[scale])})", "fine-tuned test accuracy",
+                  ("transfer",))
     save_figure(fig, out, pdf=True)
-    write_json(Path(out).with_suffix(".json"), {"records": results})
+    write_json(Path(out).with_suffix(".json"), finite({"records": results}))
     table = claims.ft_tables(results)
     print(table)
     return table
@@ -248,7 +233,7 @@ def fig4(scale, out, root="runs", seeds=None):
     fig.tight_layout()
     save_figure(fig, out, pdf=True)
     rows = claims.e2_claims(results)
-    write_json(Path(out).with_suffix(".json"), {"records": results, "claims": rows})
+    write_json(Path(out).with_suffix(".json"), finite({"records": results, "claims": rows}))
     table = claims.e2_table(rows)
     print(table)
     return table
@@ -309,7 +294,7 @@ def get_args_parser():
         f.add_argument("--scale", choices=list(experiments.E1), default="small",
                        help="(default: %(default)s)")
         f.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
-        experiments.add_seeds_arg(f)
+        cli.add_seeds_arg(f)
         if name in ("fig2", "fig3"):
             f.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                            help="adds the CIFAR rows, as experiments.py (default: $CIFAR_DIR: %(default)s)")

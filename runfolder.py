@@ -1,5 +1,5 @@
-"""A run's folder: the settings it was made with and its results, written atomically; and the
-command-line conventions that every script shares.
+"""A run's folder: the settings it was made with and its results, written atomically (the command
+line every script shares is cli.py's).
 
 Every run of train.py, transfer.py and invariance.py owns one folder:
 
@@ -20,18 +20,19 @@ earlier run left there, its result file first, so an interrupted run leaves args
 train.py's metrics.jsonl) without a result, and the same command makes it again from the start.
 A folder that a failed run made and left empty is removed again.
 """
-import argparse
 import contextlib
 import hashlib
 import json
 import math
 import os
 import subprocess
-import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
+
+from cli import one_line
 
 try:
     import fcntl
@@ -40,109 +41,6 @@ except ImportError:  # Windows: no flock
 
 RUNTIME = ("device", "out", "force", "compile", "cuda_graph", "deterministic")
 RUN_FILES = ("results.json", "invariance.json", "checkpoint.pt", "metrics.jsonl")  # the results first
-
-
-# ----------------------------------------------------------------------------------------
-# The command line: one line for every refusal, argparse's included
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with its errors on one line, as the scripts' own: `train.py: error: ...`, a
-    non-zero exit, and the line as the SystemExit message when called in-process (runner.py)."""
-
-    def error(self, message):
-        raise SystemExit(f"{self.prog}: error: {message} (see --help)")
-
-
-def _check(ok, message):
-    if not ok:
-        raise argparse.ArgumentTypeError(message)
-
-
-def count(text):
-    """argparse type: a whole number, at least 1."""
-    n = int(text)
-    _check(n >= 1, f"must be at least 1, got {n}")
-    return n
-
-
-def positive(text):
-    """argparse type: a finite number above 0."""
-    x = float(text)
-    _check(math.isfinite(x) and x > 0, f"must be a finite number above 0, got {text}")
-    return x
-
-
-def non_negative(text):
-    """argparse type: a finite number, 0 or more."""
-    x = float(text)
-    _check(math.isfinite(x) and x >= 0, f"must be a finite number, 0 or more, got {text}")
-    return x
-
-
-def seed(text):
-    """argparse type: 0 <= seed < 2^32 (the data's hashes fold larger seeds onto smaller ones)."""
-    n = int(text)
-    _check(0 <= n < 2 ** 32, f"must be in 0..{2 ** 32 - 1}, got {n}")
-    return n
-
-
-def device(text):
-    """argparse type: cpu, cuda or cuda:N, of a device that is there."""
-    try:
-        d = torch.device(text)
-    except RuntimeError:
-        d = None
-    _check(d is not None and d.type in ("cpu", "cuda"), f"unknown device {text!r}: use cpu, cuda or cuda:N")
-    found = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    _check(d.type == "cpu" or (d.index or 0) < found, f"{text} asked for, but this machine has {found} CUDA devices")
-    return text
-
-
-def one_line(e):
-    return " ".join(str(e).split()) or type(e).__name__
-
-
-def run_main(prog, fn, args):
-    """fn(args) as a script's main(): a refusal (ValueError), a failed read or write (OSError) or
-    Ctrl-C ends it with one line `prog: ...` and a non-zero exit, never a traceback."""
-    try:
-        return fn(args)
-    except (ValueError, OSError) as e:
-        sys.exit(f"{prog}: error: {one_line(e)}")
-    except KeyboardInterrupt:
-        sys.exit(f"{prog}: interrupted: no result was written; the same command makes the run again")
-
-
-def ensure_fits(nbytes, device, what):
-    """Refuse what needs more memory than the device has free, at once and with the numbers,
-    instead of failing (or being killed) partway through."""
-    free = free_memory(device)
-    if free is not None and nbytes > free:
-        raise ValueError(f"{what} need {nbytes / 2 ** 30:,.1f} GiB, more than the {free / 2 ** 30:,.1f} GiB "
-                         f"free on {device}")
-
-
-def free_memory(device):
-    """Bytes free on device: CUDA's free memory, or MemAvailable on Linux; None if unknown."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    try:
-        with open("/proc/meminfo") as f:
-            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
-    except (OSError, StopIteration, ValueError):
-        return None
-
-
-def add_run_args(p, out_help):
-    """The flags every run shares: where it runs and where its folder is."""
-    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu",
-                   help="cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--out", default=None, help=out_help)
-    p.add_argument("--force", action="store_true", help="rerun even if the run's result file exists")
-    p.add_argument("--no-amp", action="store_true",
-                   help="on CUDA, fp32 and NCHW instead of bf16 autocast and channels_last")
 
 
 # ----------------------------------------------------------------------------------------
@@ -190,9 +88,17 @@ def _short(v):
     return s if len(s) <= 40 else s[:37] + "..."
 
 
-def is_done(out, result, args):
+def defaults(parser):
+    """Every flag's default, as a result file stores settings: what a setting that an older result
+    file lacks stood for when it was made (the flag did not exist yet, so it was at its default)."""
+    return json.loads(json.dumps({a.dest: a.default for a in parser._actions if a.dest != "help"}))
+
+
+def is_done(out, result, args, parser):
     """True if out holds this run's result already; raises ValueError if out holds a run made
-    with other settings, False if there is nothing (or --force)."""
+    with other settings, False if there is nothing (or --force). A setting that the stored run
+    lacks counts as the parser's default: adding a flag keeps the runs made before it done as
+    long as the flag is left at its default."""
     path = Path(out) / result
     if args.force or not path.is_file():
         return False
@@ -202,7 +108,8 @@ def is_done(out, result, args):
         stored = None
     if not isinstance(stored, dict):
         raise ValueError(f"{path} is unreadable or does not say which settings made it: delete it or use --force")
-    asked = settings(args)
+    asked, default = settings(args), defaults(parser)
+    stored = {**{k: default[k] for k in asked.keys() - stored.keys() if k in default}, **stored}
     was, now = ({k: d.get(k, "(missing)") for k in sorted(asked.keys() | stored.keys())} for d in (stored, asked))
     changed = [k for k in was if was[k] != now[k]]
     if changed:
@@ -288,6 +195,28 @@ def create(out, args):
                                    "threads": torch.get_num_threads()})
 
 
+def checkpoint_run(args, parser, result, load, compute):
+    """The frame of a run that reads a checkpoint (transfer.py, invariance.py): refuse an --out that
+    cannot be its folder; load(checkpoint, device) (first, so that a broken checkpoint is refused,
+    never skipped); skip
+    the run if its folder holds it already; else compute(loaded) -> its result in the claimed folder,
+    which then replaces whatever an earlier run left there. Returns the result, with its settings."""
+    out = Path(args.out)
+    check_out(out, reads=args.checkpoint)
+    loaded = load(args.checkpoint, args.device)
+    if is_done(out, result, args, parser):
+        print(f"{parser.prog}: {out} already has {result}, skipping (use --force to rerun)")
+        return json.loads((out / result).read_text())
+    asked = settings(args)  # the checkpoint's digest as it is now, before the computation
+    start = time.time()
+    with claim(out):
+        record = {**compute(loaded), "settings": asked}
+        create(out, args)  # everything is computed: only now is an earlier run removed
+        write_json(out / result, record)
+    print(f"wrote {out / result} ({time.time() - start:.1f} s)")
+    return record
+
+
 def write_atomic(path, write):
     """write(f) into a temporary file beside path, then rename it: a crash never leaves a
     half-written file behind."""
@@ -313,14 +242,27 @@ def _json(obj, path, **kwargs):
         raise ValueError(f"{path} not written: it would hold a number that is not finite (NaN or infinity)") from None
 
 
-def write_json(path, obj):
-    text = _json(obj, path, indent=2) + "\n"
+def finite(obj):
+    """obj with every non-finite float as None (null), for tables where a number can be missing."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    return [finite(v) for v in obj] if isinstance(obj, (list, tuple)) else obj
+
+
+def write_text(path, text):
+    """Write a text file atomically, making its folder if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, lambda f: f.write(text.encode()))
+
+
+def write_json(path, obj):
+    write_text(path, _json(obj, path, indent=2) + "\n")
 
 
 def write_jsonl(path, rows):
-    text = "".join(_json(r, path) + "\n" for r in rows)
-    write_atomic(path, lambda f: f.write(text.encode()))
+    write_text(path, "".join(_json(r, path) + "\n" for r in rows))
 
 
 def git_revision():

@@ -1,5 +1,5 @@
 """Runs: a planned run (a script, its arguments, its folder) and the workers that make them,
-the engine behind experiments.py.
+the engine behind experiments.py. Nothing here knows the paper: experiments.py plans the runs.
 
     import experiments, runner
     runner.run(experiments.e2("small")[0], jobs=2, device="cpu")
@@ -13,7 +13,6 @@ folder and error line and the others go on; Ctrl-C stops every worker, and the s
 then resumes with what is missing.
 """
 import importlib
-import json
 import multiprocessing as mp
 import os
 import shlex
@@ -42,45 +41,13 @@ def command(run, python="python"):
     return " ".join([python, f"{run.script}.py"] + [shlex.quote(a) for a in run.argv])
 
 
-# the CPU time of a training image at SCALE=small's widths relative to resnet18's (README, "Scales")
-ARCH_COST = {"resnet18": 1.0, "resnet50": 2.5, "densenet121": 4.1, "vgg11": 0.4, "vit": 4.5}
-
-
-def setting(s, arch, key):
-    """A setting of scale settings s for an architecture: s["arch"][arch] overrides the rest."""
-    return {**s, **s.get("arch", {}).get(arch, {})}[key]
-
-
-def pretrain_run(out, s, arch, data_args, samples, seed):
-    """A train.py run at scale settings s (setting() reads them for arch): its epochs, or as many
-    as make s["image_budget"] images (at least 1)."""
-    o = {**s, **s.get("arch", {}).get(arch, {})}
-    epochs = o.get("epochs") or max(1, round(o["image_budget"] / samples))
-    argv = [*data_args, "--arch", arch, "--train-samples", str(samples), "--val-samples", str(s["val_samples"]),
-            "--test-samples", str(s["test_samples"]), "--width", str(o["width"]), "--epochs", str(epochs),
-            "--batch-size", str(o["batch_size"]), *(["--lr", str(o["lr"])] if "lr" in o else []),
-            "--seed", str(seed), "--out", out]
-    return Run(out, "train", argv, cost=ARCH_COST[arch] * samples * epochs)
-
-
-def probe_run(out, s, pre, arch, data_args, sets, samples, seed):
-    """A transfer.py linear probe of pre's checkpoint on each transformation set in `sets`."""
-    argv = ["--checkpoint", f"{pre}/checkpoint.pt", *data_args, "--transforms", *sets, "--train-samples",
-            str(samples), "--test-samples", str(s["probe_test_samples"]), "--epochs", str(s["probe_epochs"]),
-            *(["--batch-size", str(s["probe_batch_size"])] if "probe_batch_size" in s else []),
-            "--seed", str(seed), "--out", out]
-    return Run(out, "transfer", argv, needs=pre, cost=ARCH_COST[arch] * len(sets) * samples / 3)
-
-
-
 def status(run):
     """"done", "todo", or the one-line reason the run is refused (its folder holds another run)."""
     import runfolder
 
-    script = importlib.import_module(run.script)
+    parser = importlib.import_module(run.script).get_args_parser()
     try:
-        return "done" if runfolder.is_done(run.out, run.result, script.get_args_parser().parse_args(run.argv)) \
-            else "todo"
+        return "done" if runfolder.is_done(run.out, run.result, parser.parse_args(run.argv), parser) else "todo"
     except ValueError as e:
         return str(e)
 
@@ -139,13 +106,18 @@ def has_gpu(device):
 
 
 def device_name(device):
-    """What the workers ran on, in words."""
+    """What the workers ran on, in words: the GPUs, or the CPU's model and the cores this process may use."""
     import torch
 
     if has_gpu(device):
         names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-        return names[0] if len(set(names)) == 1 and len(names) == 1 else f"{len(names)} x {names[0]}"
-    return f"CPU, {cores()} cores"
+        return names[0] if len(names) == 1 else f"{len(names)} x {names[0]}"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = "CPU"
+    return f"{model}, {cores()} cores"
 
 
 def cores():
@@ -245,9 +217,11 @@ def run(runs, jobs="auto", device="auto", name="runs", record=None):
 
 
 def write_record(path, name, start, device, jobs, runs, made, failed):
-    """What a sweep made, on what, and how long it took (README's times come from these)."""
+    """What a sweep made, on what, at which commit, and how long it took (make report's sweeps table)."""
+    import runfolder
+
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps({"name": name, "seconds": round(time.time() - start, 1),
-                                          "device": device_name(device), "jobs": jobs, "runs": len(runs),
-                                          "made": made, "failed": list(failed)}, indent=2) + "\n")
+        runfolder.write_json(path, {"name": name, "seconds": round(time.time() - start, 1),
+                                    "device": device_name(device), "jobs": jobs, "runs": len(runs), "made": made,
+                                    "failed": list(failed), "git_revision": runfolder.git_revision(),
+                                    "finished": time.strftime("%Y-%m-%d %H:%M %Z")})

@@ -1,4 +1,4 @@
-"""The sources of a Transforms-2D sample: its object and its background (SPEC section 1).
+"""The sources of a Transforms-2D sample: its object and its background (PROTOCOL.md section 1).
 
 An object is an RGBA canvas (4, S, S): the class's prototype fitted into a 0.7 S box at the
 centre of a transparent S x S canvas. Prototypes are procedural by default (61 asymmetric
@@ -109,7 +109,7 @@ def _read_objects(root):
         files = _images(c, (".png",))
         if not files:
             raise ValueError(f"class folder {c} has no .png images")
-        img = _read_image(files[0])  # the first file of a class is its prototype (SPEC 1)
+        img = _read_image(files[0])  # the first file of a class is its prototype
         if "A" not in img.getbands():
             raise ValueError(f"{files[0]} has no alpha channel (mode {img.mode}); "
                              "foregrounds must be RGBA")
@@ -127,6 +127,20 @@ def on_device(device):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' asked for, but CUDA is not available")
     return device
+
+
+def raw_objects(objects):
+    """The raw object images, one per class, as PIL RGBA images of their own size: what the canvas is
+    made from (procedural: drawn at 64 x 64; random: a noise square; else SI-Score's files)."""
+    from PIL import Image
+
+    if objects == "procedural":
+        images = [_procedural_object(k) for k in range(N_OBJECTS)]
+    elif objects == "random":
+        images = [_random_object(k, 32) for k in range(N_OBJECTS)]
+    else:
+        images = _read_objects(objects)
+    return [Image.fromarray((x * 255).round().byte().permute(1, 2, 0).numpy(), "RGBA") for x in images]
 
 
 @lru_cache(maxsize=8)
@@ -179,7 +193,7 @@ def _read_backgrounds(root, size):
     out = []
     for f in files:
         img = _read_image(f).convert("RGB")
-        side = min(img.size)  # the largest top-left square, resized to S x S (SPEC 1)
+        side = min(img.size)  # the largest top-left square, resized to S x S, as the original
         img = img.crop((0, 0, side, side)).resize((size, size), Image.BILINEAR)
         out.append(torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8).view(size, size, 3))
     return torch.stack(out).permute(0, 3, 1, 2).contiguous()

@@ -3,37 +3,37 @@
     python tables.py table-invariance --scale small # `make table-invariance`: E3's table and heatmap
     python tables.py table-irrelevant --scale small # `make table-irrelevant` (E4), after its runs
     python tables.py figures --scale small          # `make figures`: re-plot everything present
-    python tables.py report --scale small           # `make report`: figures/REPORT.md
+    python tables.py report --scale small           # `make report`: results/small/REPORT.md
 
 table-invariance is the paper's "how transferable" table (E3): Same / Other / None invariance
 per test distribution, for models trained on objects and on random data, as Markdown, LaTeX
 and JSON, and the 18 x 18 heatmap behind it. table-irrelevant is the "invariance can hurt"
-table (E4), with SPEC's numbers and claims beside ours. figures re-draws every figure
+table (E4), with the paper's numbers and claims beside ours. figures re-draws every figure
 (plots.py) and table whose results are present; report puts them on one page with their
 claims checks, their scale and the paper's numbers.
 """
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import cifar
 import claims
-import data
 import experiments
+import paper
 import plots
 from claims import mean_ci
-from plots import write_json
-from runfolder import BrokenResult, Parser, git_revision, read_records
+from cli import Parser
+from paper import REFERENCE
+from runfolder import BrokenResult, finite, git_revision, read_records, write_json, write_text
 
 # ----------------------------------------------------------------------------------------
 # E3: the "how transferable is invariance" table and its appendix heatmap
 
 E3_ROWS = {"same": "Same", "other": "Other", "none": "None"}
-# SPEC E3: the paper's resnet18, trained on objects (L2 invariance, lower = more invariant)
-E3_REFERENCE = {row: dict(zip(plots.E3_COLUMNS, values)) for row, values in (
-    ("same", [0.12, 0.21, 0.56, 0.37, 0.35]), ("other", [0.40, 0.41, 0.69, 0.51, 0.50]),
-    ("none", [0.39, 0.42, 0.69, 0.48, 0.48]))}
+E3_REFERENCE = REFERENCE["e3"]  # the paper's resnet18, trained on objects (lower = more invariant)
 
 
 def e3_values(scale, root="runs", cifar_dir=None):
@@ -44,7 +44,7 @@ def e3_values(scale, root="runs", cifar_dir=None):
     if missing:
         raise ValueError(f"{len(missing)} of {len(cells)} E3 measurements under {root}/{scale} are missing "
                          f"(first: {missing[0].measure}): run `make table-invariance SCALE={scale}` first")
-    values, n = {}, len(data.TRANSFORMS) * (3 + len(cifar.found(cifar_dir)))
+    values, n = {}, len(paper.ALL_TRANSFORMS) * (3 + len(cifar.found(cifar_dir)))
     for c in cells:
         for r in read_records(Path(c.measure) / "invariance.json", "l2", n=n, fields=("distribution", "transforms")):
             values[c.kind, c.seed, r["distribution"], c.trained, r["transforms"]] = r["l2"]
@@ -71,7 +71,7 @@ def invariance_table(values):
     Also per kind and distribution the (trained x measured) matrix of seed means."""
     keys = sorted({k[:3] for k in values},
                   key=lambda k: (list(plots.E3_KINDS).index(k[0]), k[1], list(plots.E3_COLUMNS).index(k[2])))
-    names = [t for t in data.TRANSFORMS if any(k[4] == t for k in values)]
+    names = [t for t in paper.ALL_TRANSFORMS if any(k[4] == t for k in values)]
     per_seed = {}
     for kind, seed, dist in keys:
         m = {(trained, t): x for (k, s, d, trained, t), x in values.items() if (k, s, d) == (kind, seed, dist)}
@@ -130,18 +130,17 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
     prints the tables and the claim check."""
     table, matrices, claims = invariance_table(e3_values(scale, root, cifar_dir))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     md = invariance_markdown(table, claims)
-    out.with_suffix(".md").write_text(md)
-    out.with_suffix(".tex").write_text(invariance_latex(table, claims))
+    write_text(out.with_suffix(".md"), md)
+    write_text(out.with_suffix(".tex"), invariance_latex(table, claims))
     caption = plots.caption(scale, experiments.E3[scale])
-    write_json(out.with_suffix(".json"), dict(
+    write_json(out.with_suffix(".json"), finite(dict(
         scale=scale, description=caption, metric="l2", lower_is_more_invariant=True,
         table=table, claim_same_is_lowest=claims, reference_resnet18_trained_on_objects=E3_REFERENCE,
-        matrices=matrices))
+        matrices=matrices)))
     plots.invariance_heatmap(matrices, out.with_name("invariance_heatmap.png"), scale, experiments.E3[scale])
     print(md)
-    print(f"{caption}; in parentheses: the paper's resnet18 (SPEC E3); lower = more invariant")
+    print(f"{caption}; in parentheses: the paper's resnet18; lower = more invariant")
     return md
 
 
@@ -151,19 +150,13 @@ def table_invariance(scale, out, root="runs", cifar_dir=None):
 COLUMNS = [*experiments.E4_TASKS, *experiments.INVARIANCES]
 COLUMN_LABELS = {**{t: t for t in experiments.E4_TASKS}, "object": "inv. object changes",
                  "background": "inv. background changes"}
-# The paper's E4 numbers: (placement, pretraining task, column, value). "The object task" is the
-# composite with the object label (C+O&O); "CIFAR" is plain CIFAR-10 (the C&C column): the
-# object-label model probes it at 0.31, and the composite with the CIFAR label at 0.24.
-E4_REFERENCE = [("fixed", "C+O&C", "C+O&O", 0.53), ("fixed", "C&C", "C+O&O", 0.80),
-                ("translated", "C+O&C", "C+O&O", 0.15), ("translated", "C&C", "C+O&O", 0.56),
-                ("fixed", "C+O&O", "C&C", 0.31), ("fixed", "C+O&O", "C+O&C", 0.24),
-                ("fixed", "C+O&C", "object", 0.08), ("fixed", "C&C", "object", 0.21)]
+E4_REFERENCE = REFERENCE["e4"]  # (placement, pretraining task, column, value)
 
 
 def e4_results(scale, root="runs"):
     """{placement: {pretraining task: {column: record}}} from the E4 runs present: each record
     has the mean over seeds, the half-width of its 95% interval and every seed's value (probe
-    test accuracy, or the L2 invariance of SPEC section 4)."""
+    test accuracy, or the L2 invariance of PROTOCOL.md section 4.4)."""
     _, cells = experiments.e4(scale, root)
     found = {}
     for c in cells:
@@ -224,13 +217,12 @@ def table_irrelevant(scale, out, root="runs"):
     md += [f"| {c['claim']} | {c['placement']} | {c['ours']:.3f} | {c['cc']:.3f} | "
            f"{'yes' if c['holds'] else 'NO'} |" for c in rows]
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(md) + "\n"
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".tex").write_text("\n".join(tex))
-    write_json(out.with_suffix(".json"), dict(
+    write_text(out.with_suffix(".md"), text)
+    write_text(out.with_suffix(".tex"), "\n".join(tex))
+    write_json(out.with_suffix(".json"), finite(dict(
         scale=scale, results=results, claims=rows,
-        reference=[dict(placement=p, pretrain=t, column=c, paper=v) for p, t, c, v in E4_REFERENCE]))
+        reference=[dict(placement=p, pretrain=t, column=c, paper=v) for p, t, c, v in E4_REFERENCE])))
     print(text, end="")
     return text
 
@@ -238,31 +230,18 @@ def table_irrelevant(scale, out, root="runs"):
 # ----------------------------------------------------------------------------------------
 # make figures / make report: everything the results present allow
 
-# SPEC's reference numbers for the experiments whose tables do not already print them
-PAPER = {
-    "fig2": "Transforms-2D, linear probe: same 0.97-0.99 vs different 0.83-0.87; gap same - different 0.12 / "
-            "0.12 / 0.15 for class relationship / architecture / pretraining samples, while the different "
-            "models' spans are 0.15 / 0.07 / 0.03. CIFAR-10 same 0.91 vs different 0.67; CIFAR-100 0.81 vs 0.40.",
-    "fig2-finetune": "Full fine-tuning on Transforms-2D: with 200 target samples the same-minus-different gap is "
-                     "0.14 / 0.15 / 0.14 (class relationship / architecture / pretraining samples), with 2,000 it "
-                     "is 0.04 / 0.03 / 0.04; same stays ahead everywhere. At the default point with 200 samples: "
-                     "same 0.95, different 0.80.",
-    "fig4": "About 1.0 whenever j <= k, falling with every unseen transformation; resnet18 k = 1 probed on "
-            "j = 8: 0.28, k = 8 on j = 8: 0.98; the ViT falls furthest (0.20).",
-}
-
-
-def figures(scale, root="runs", cifar_dir=None):
-    """Re-plots every figure and table whose results are present; returns {target: (claims or
-    table text, or None if the target has no results, the reason)}."""
+def figures(scale, folder="figures", root="runs", cifar_dir=None):
+    """Re-plots every figure and table whose results are present into folder; returns {target:
+    (claims or table text, or None if the target has no results, the reason)}."""
+    f = Path(folder)
     steps = {
-        "fig1": lambda: plots.fig1("figures/fig1.png") or "",
-        "fig2": lambda: plots.fig2(scale, "figures/fig2.png", root, cifar_dir),
-        "fig3": lambda: plots.fig3(scale, "figures/fig3.png", root, cifar_dir) or "",
-        "fig2-finetune": lambda: plots.fig2_finetune(scale, "figures/fig2_finetune.png", root),
-        "fig4": lambda: plots.fig4(scale, "figures/fig4.png", root),
-        "table-invariance": lambda: table_invariance(scale, "figures/table_invariance.md", root, cifar_dir),
-        "table-irrelevant": lambda: table_irrelevant(scale, "figures/table_irrelevant.md", root),
+        "fig1": lambda: plots.fig1(f / "fig1.png") or "",
+        "fig2": lambda: plots.fig2(scale, f / "fig2.png", root, cifar_dir),
+        "fig3": lambda: plots.fig3(scale, f / "fig3.png", root, cifar_dir) or "",
+        "fig2-finetune": lambda: plots.fig2_finetune(scale, f / "fig2_finetune.png", root),
+        "fig4": lambda: plots.fig4(scale, f / "fig4.png", root),
+        "table-invariance": lambda: table_invariance(scale, f / "table_invariance.md", root, cifar_dir),
+        "table-irrelevant": lambda: table_irrelevant(scale, f / "table_irrelevant.md", root),
     }
     done = {}
     for target, step in steps.items():
@@ -274,42 +253,71 @@ def figures(scale, root="runs", cifar_dir=None):
     return done
 
 
-def report(scale, out="figures/REPORT.md", root="runs", cifar_dir=None):
-    """figures/REPORT.md: every figure, table and claims check of the results present, the scale
-    they came from, and the paper's numbers beside ours."""
-    done = figures(scale, root, cifar_dir)
-    sections = [
-        ("fig1", "Figure 1: the Transforms-2D dataset", ["fig1.png"], None),
-        ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"],
-         plots.caption(scale, experiments.E1[scale])),
-        ("fig3", "Figure 3: the invariance gap against each factor's span (E1)", ["fig3.png"], None),
-        ("fig2-finetune", "Full fine-tuning of E1's models (E1-FT, the appendix)", ["fig2_finetune.png"],
-         plots.caption(scale, experiments.E1[scale])),
-        ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"],
-         plots.caption(scale, experiments.E2[scale])),
-        # the table's own text names its scale
-        ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"], None),
-        ("table-irrelevant", "Invariance can hurt: irrelevant features (E4)", [], None),
-    ]
-    md = [f"# Report: {scale} scale", "",
-          f"Every figure, table and claims check of the results under `{root}/{scale}` (made by `make report`, "
-          f"git revision {(git_revision() or 'unknown')[:12]}); each section says what its scale reduces.", ""]
-    for target, title, images, scale_text in sections:
-        text, missing = done[target]
-        md += [f"## {title}", ""]
-        if missing:
-            md += [f"{'Broken results' if isinstance(missing, BrokenResult) else 'Not run'}: {missing}", ""]
-            continue
-        md += [f"![{target}]({image})" for image in images] + ([""] if images else [])
-        if scale_text:
-            md += [f"{scale_text[0].upper()}{scale_text[1:]}.", ""]
-        if text:
-            md += [text.rstrip("\n"), ""]
-        if target in PAPER:
-            md += [f"Paper (SPEC): {PAPER[target]}", ""]
-    text = "\n".join(md)
-    Path(out).write_text(text)
-    return text
+def sweeps(scale, root="runs"):
+    """The sweep records of a scale (runner.write_record): what each target's last sweep made, in
+    how long, on what, at which commit. A sweep that resumed a partial one made only the rest."""
+    records = [json.loads(p.read_text()) | {"target": p.name.removesuffix(".sweep.json")}
+               for p in sorted(Path(root, scale).glob("*.sweep.json"))]
+    lines = ["| target | runs made / planned | time | machine | workers | commit | finished |",
+             "|---|---:|---:|---|---|---|---|"]
+    for r in records:
+        lines.append(f"| {r['target']} | {r['made']} / {r['runs']} | {r['seconds'] / 60:.1f} min | {r['device']} | "
+                     f"{r['jobs']} | {(r.get('git_revision') or 'unknown')[:12]} | {r.get('finished', 'unknown')} |")
+    return records, "\n".join(lines)
+
+
+REPORT = [  # target, title, images, the experiment whose settings its caption states
+    ("fig1", "Figure 1: the Transforms-2D dataset", ["fig1.png"], None),
+    ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"], "E1"),
+    ("fig3", "Figure 3: the invariance gap against each factor's span (E1)", ["fig3.png"], None),
+    ("fig2-finetune", "Full fine-tuning of E1's models (E1-FT, the appendix)", ["fig2_finetune.png"], "E1"),
+    ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"], "E2"),
+    ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"], None),  # its text says
+    ("table-irrelevant", "Invariance can hurt: irrelevant features (E4)", [], None),
+]
+
+
+def report(scale, out=None, root="runs", cifar_dir=None):
+    """results/<scale>/: REPORT.md with every figure, table and claims check of the results present,
+    the scale they came from, the paper's numbers beside ours and the sweeps that made them, plus
+    the figures, tables and JSON it shows. Written whole into a new folder that then replaces the
+    old one, so it never mixes files of two reports."""
+    out = Path(out or f"results/{scale}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        done = figures(scale, tmp, root, cifar_dir)
+        records, sweep_table = sweeps(scale, root)
+        md = [f"# Report: {scale} scale", "",
+              f"Every figure, table and claims check of the results under `{root}/{scale}`, written by `make report "
+              f"SCALE={scale}` at git revision {(git_revision() or 'unknown')[:12]}; each section says what its "
+              "scale reduces (PROTOCOL.md sections 5 and 6).", "", "## The sweeps that made them", "", sweep_table, ""]
+        for target, title, images, experiment in REPORT:
+            text, missing = done[target]
+            md += [f"## {title}", ""]
+            if missing:
+                md += [f"{'Broken results' if isinstance(missing, BrokenResult) else 'Not run'}: {missing}", ""]
+                continue
+            md += [f"![{target}]({image})" for image in images] + ([""] if images else [])
+            if experiment:
+                caption = plots.caption(scale, getattr(experiments, experiment)[scale])
+                md += [f"{caption[0].upper()}{caption[1:]}.", ""]
+            if text:
+                md += [text.rstrip("\n"), ""]
+            if paper.summary(target):
+                md += [f"Paper: {paper.summary(target)}", ""]
+        write_text(tmp / "REPORT.md", "\n".join(md))
+        write_json(tmp / "sweeps.json", records)
+        if out.exists():
+            old = out.rename(out.with_name(f".{out.name}.old.{os.getpid()}"))
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
 
 
 def paper_check(root="runs", out="figures/paper_check.md", scale="paper"):
@@ -323,13 +331,13 @@ def paper_check(root="runs", out="figures/paper_check.md", scale="paper"):
     made = (f"{sweep['seconds'] / 60:.1f} min to make {sweep['made']} of its {sweep['runs']} runs on "
             f"{sweep['device']}") if sweep else "time not recorded"
     text = (f"Paper-scale check ({scale} scale, seed 0; objects: {objects}; the paper used SI-Score's photographed "
-            f"objects); {made}. Paper: SPEC's reference numbers (E1 same 0.97-0.99, different 0.83-0.87; E3 Same "
-            f"and None are the table's means over the 18 transformations).\n\n{claims.check_table(rows)}\n")
+            f"objects); {made}. Paper: the reference numbers of paper.py (E1's default point is the middle of its "
+            f"ranges; E3's Same and None are the table's means over the 18 transformations).\n\n"
+            f"{claims.check_table(rows)}\n")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    write_json(out.with_suffix(".json"), dict(scale=scale, objects=objects, sweep=sweep, rows=[
-        dict(check=c, ours=o, paper=p, holds=h) for c, o, p, h in rows]))
+    write_text(out, text)
+    write_json(out.with_suffix(".json"), finite(dict(scale=scale, objects=objects, sweep=sweep, rows=[
+        dict(check=c, ours=o, paper=p, holds=h) for c, o, p, h in rows])))
     print(text, end="")
     return text
 
@@ -341,7 +349,8 @@ def get_args_parser():
                                  "heatmap, from the runs present",
              "table-irrelevant": "invariance can hurt (experiment E4), from the runs present",
              "figures": "re-plot every figure and table from the results present",
-             "report": "figures/REPORT.md: every figure, table and claims check of the results present",
+             "report": "results/SCALE/REPORT.md: every figure, table and claims check of the results present, "
+                       "and the sweeps that made them",
              "paper-check": "figures/paper_check.md: the paper-scale headline runs beside the paper's numbers"}
     for name, what in helps.items():
         s = sub.add_parser(name, help=what)
@@ -357,6 +366,8 @@ def get_args_parser():
     sub.choices["table-irrelevant"].add_argument(
         "--out", default="figures/table_irrelevant.md", help="Markdown to write, .tex and .json beside it "
         "(default: %(default)s)")
+    sub.choices["report"].add_argument(
+        "--out", default=None, help="the folder to write, replaced whole (default: results/SCALE)")
     return p
 
 
@@ -370,13 +381,13 @@ def main(args):
             table_irrelevant(args.scale, args.out, args.root)
             print(f"wrote {Path(args.out).with_suffix('.md')}, .tex and .json")
         elif args.table == "figures":
-            figures(args.scale, args.root, args.cifar_dir)
+            figures(args.scale, "figures", args.root, args.cifar_dir)
         elif args.table == "paper-check":
             paper_check(args.root, scale=args.scale)
             print("wrote figures/paper_check.md and .json")
         else:
-            report(args.scale, root=args.root, cifar_dir=args.cifar_dir)
-            print("wrote figures/REPORT.md")
+            out = report(args.scale, args.out, args.root, args.cifar_dir)
+            print(f"wrote {out}/REPORT.md and the figures, tables and JSON it shows")
     except ValueError as e:
         sys.exit(f"tables.py: error: {e}")
 

@@ -1,10 +1,11 @@
-"""Pretrain a backbone on a dataset (SPEC section 4): cross-entropy, Adam, last-epoch weights.
+"""Pretrain a backbone on a dataset (PROTOCOL.md section 4.1): cross-entropy, Adam, last-epoch weights.
 
     python train.py --arch resnet18 --transforms rotate --classes 30-59 --out runs/pretrain/r18-rotate
 
 The train, val and test splits are generated once onto the device as uint8 and batches are
-indexed from them (no DataLoader). Adam lr 1e-3, no weight decay and no schedule, except for
-vit: weight decay 5e-5, 5 warm-up epochs, then cosine decay to 1e-5. The last epoch's weights
+indexed from them (no DataLoader). Adam lr 1e-3, no weight decay and no schedule, except where
+the architecture's recipe (models.MODELS) says otherwise: the ViT's weight decay 5e-5, 5 warm-up
+epochs, then cosine decay to 1e-5. The last epoch's weights
 are kept; nothing is selected on validation or test accuracy. The run folder (runfolder.py)
 gets args.json, metrics.jsonl (a line per epoch), checkpoint.pt (the unwrapped weights and the
 arguments that rebuild the model) and results.json (train, val and held-out test accuracy, and
@@ -24,11 +25,12 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+import cli
 import data
 import models
 import runfolder
 
-VIT_WARMUP_EPOCHS, VIT_MIN_LR, VIT_WEIGHT_DECAY = 5, 1e-5, 5e-5
+WARMUP_EPOCHS, MIN_LR = 5, 1e-5  # the warm-up and cosine schedule of the ViT's recipe
 
 
 def seed_everything(seed, deterministic=False):
@@ -100,7 +102,9 @@ class Trainer:
         self.steps, self.first_bad = zeros(torch.long), zeros(torch.long)  # first_bad 0: none yet
         self.graph_input, self.replay = None, None
         if cuda_graph:
-            self._capture()
+            self.net.train()
+            self.graph_input = torch.zeros(min(batch_size, len(images)), dtype=torch.long, device=images.device)
+            self.replay = capture(lambda: self._step(self.graph_input), self.net, optimizer)
 
     def _step(self, idx):
         with models.autocast(self.amp, cache=self.graph_input is None):  # off in and around a graph
@@ -113,29 +117,6 @@ class Trainer:
         self.correct += (logits.argmax(1) == self.labels[idx]).sum()
         self.steps += 1
         self.first_bad.copy_(torch.where(torch.isfinite(loss) | (self.first_bad > 0), self.first_bad, self.steps))
-
-    def _capture(self):
-        self.net.train()
-        saved = {k: v.clone() for k, v in self.net.state_dict().items()}
-        self.graph_input = torch.zeros(min(self.batch_size, len(self.images)), dtype=torch.long,
-                                       device=self.images.device)
-        stream = torch.cuda.Stream()
-        stream.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(stream):  # warm-up: cudnn's choices and Adam's state, off the graph
-            for _ in range(3):
-                self._step(self.graph_input)
-        torch.cuda.current_stream().wait_stream(stream)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self._step(self.graph_input)
-        with torch.no_grad():  # undo the warm-up and the capture, in place
-            for k, v in self.net.state_dict().items():
-                v.copy_(saved[k])
-            for state in self.optimizer.state.values():
-                for v in state.values():
-                    if torch.is_tensor(v):
-                        v.zero_()  # exp_avg, exp_avg_sq and the step count
-        self.replay = graph.replay
 
     def _check(self, desc):
         if step := int(self.first_bad):
@@ -167,18 +148,43 @@ class Trainer:
         return self.loss_sum.item() / seen, self.correct.item() / seen, time.time() - start
 
 
-def vit_schedule(optimizer, steps_per_epoch, epochs, lr):
-    """SPEC section 4's ViT schedule, per step: linear warm-up over 5 epochs (epochs // 10 for runs
-    shorter than 50 epochs, at least one: a one-epoch run is all warm-up), then cosine decay from
-    lr to 1e-5 at the end of the run."""
-    warmup = min(VIT_WARMUP_EPOCHS, max(1, epochs // 10)) * steps_per_epoch
+def capture(step, module, optimizer):
+    """step() captured as a CUDA graph (PyTorch's whole-network capture recipe); returns its replay.
+    Capturing needs a few warm-up steps on a side stream (cudnn's choices, the optimizer's state):
+    they are undone afterwards, in place, the module's weights and buffers put back and Adam's state
+    zeroed, so that training goes on as if eager. The optimizer must be capturable."""
+    saved = {k: v.clone() for k, v in module.state_dict().items()}
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    with torch.no_grad():
+        for k, v in module.state_dict().items():
+            v.copy_(saved[k])
+        for state in optimizer.state.values():
+            for v in state.values():
+                if torch.is_tensor(v):
+                    v.zero_()  # exp_avg, exp_avg_sq and the step count
+    return graph.replay
+
+
+def warmup_cosine(optimizer, steps_per_epoch, epochs, lr):
+    """The ViT's schedule (PROTOCOL.md section 4.1), per step: linear warm-up over 5 epochs
+    (epochs // 10 for runs shorter than 50 epochs, at least one: a one-epoch run is all warm-up),
+    then cosine decay from lr to 1e-5 at the end of the run."""
+    warmup = min(WARMUP_EPOCHS, max(1, epochs // 10)) * steps_per_epoch
     total = epochs * steps_per_epoch
 
     def factor(step):
         if step < warmup:
             return (step + 1) / warmup
         t = (step - warmup) / max(1, total - warmup)
-        return (VIT_MIN_LR + (lr - VIT_MIN_LR) * 0.5 * (1 + math.cos(math.pi * t))) / lr
+        return (MIN_LR + (lr - MIN_LR) * 0.5 * (1 + math.cos(math.pi * t))) / lr
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -198,10 +204,10 @@ def load_checkpoint(path, device="cpu"):
         raise ValueError(f"{path} is not a train.py checkpoint (expected 'model' and 'args' with an arch)")
     args = ckpt["args"]
     try:
-        model = models.build(args["arch"], len(data.parse_classes(args["classes"])), args.get("width", 1.0))
+        model = models.build(args["arch"], len(cli.parse_classes(args["classes"])), args.get("width", 1.0))
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: its arguments do not rebuild a model ({type(e).__name__}: "
-                         f"{runfolder.one_line(e)})") from None
+                         f"{cli.one_line(e)})") from None
     try:
         model.load_state_dict(ckpt["model"])  # strict: never fall back to random weights
     except (RuntimeError, TypeError, AttributeError) as e:
@@ -225,7 +231,7 @@ def train(args):
     holds this run (and not --force) nothing is trained: the stored model and results return."""
     out = Path(args.out or default_out(args))
     runfolder.check_out(out)
-    if runfolder.is_done(out, "results.json", args):
+    if runfolder.is_done(out, "results.json", args, get_args_parser()):
         print(f"train.py: {out} already has results.json, skipping (use --force to rerun)")
         model, _ = load_checkpoint(out / "checkpoint.pt", args.device)
         return model, json.loads((out / "results.json").read_text())
@@ -233,7 +239,7 @@ def train(args):
     ds = data.Dataset.from_args(args, args.transforms)
     data.check_classifier(ds)
     params = models.parameter_count(args.arch, len(ds.classes), args.width)  # validates --arch and --width
-    runfolder.ensure_fits(16 * params, device, f"a {args.arch} of width {args.width:g} ({params:,} parameters), "
+    cli.ensure_fits(16 * params, device, f"a {args.arch} of width {args.width:g} ({params:,} parameters), "
                                                "its gradients and Adam's two moments")
     data.ensure_fits(args.train_samples + args.val_samples + args.test_samples, device)
     with runfolder.claim(out), one_thread(args.deterministic and device.type == "cpu"):
@@ -251,14 +257,15 @@ def _train(args, out, ds, device):
 
     model = models.to_device(model, device, amp)
     net = torch.compile(model) if args.compile else model
-    vit = args.arch == "vit"
-    weight_decay = args.weight_decay if args.weight_decay is not None else (VIT_WEIGHT_DECAY if vit else 0.0)
+    recipe = models.MODELS[args.arch]
+    weight_decay = recipe.weight_decay if args.weight_decay is None else args.weight_decay
     graph = args.cuda_graph and device.type == "cuda"  # on a CPU: eager, the same arithmetic
-    lr = torch.tensor(args.lr, device=device) if graph and vit else args.lr  # a graph reads lr from memory
+    scheduled = recipe.warmup_cosine
+    lr = torch.tensor(args.lr, device=device) if graph and scheduled else args.lr  # a graph reads lr from memory
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, capturable=graph,
                                  fused=device.type == "cuda")  # one kernel for the whole update
     steps = len(batches(args.train_samples, args.batch_size, torch.Generator(), "cpu"))
-    scheduler = vit_schedule(optimizer, steps, args.epochs, args.lr) if vit else None
+    scheduler = warmup_cosine(optimizer, steps, args.epochs, args.lr) if scheduled else None
     trainer = Trainer(net, optimizer, scheduler, *splits["train"], args.batch_size, amp, graph)
 
     history, start = [], time.time()
@@ -286,26 +293,24 @@ def _train(args, out, ds, device):
 
 
 def get_args_parser():
-    p = runfolder.Parser(prog="train.py", description=__doc__.split("\n\n")[0])
+    p = cli.Parser(prog="train.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", default="resnet18",
                    help=f"one of {', '.join(models.MODELS)} (default: %(default)s)")
-    p.add_argument("--width", type=runfolder.positive, default=1.0,
+    p.add_argument("--width", type=cli.positive, default=1.0,
                    help="channel multiplier; 1 is the paper's network (default: %(default)s)")
     p.add_argument("--transforms", default="none",
                    help="comma-separated transformation or category names, or none (default: %(default)s)")
-    p.add_argument("--train-samples", type=runfolder.count, default=50_000, help="(default: %(default)s)")
-    p.add_argument("--val-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--test-samples", type=runfolder.count, default=10_000, help="(default: %(default)s)")
-    p.add_argument("--epochs", type=runfolder.count, default=50, help="(default: %(default)s)")
-    p.add_argument("--batch-size", type=runfolder.count, default=512, help="(default: %(default)s)")
-    p.add_argument("--lr", type=runfolder.positive, default=1e-3, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--weight-decay", type=runfolder.non_negative, default=None,
-                   help=f"Adam weight decay (default: 0, or {VIT_WEIGHT_DECAY} for vit)")
-    p.add_argument("--seed", type=runfolder.seed, default=0,
-                   help="data, init and shuffling seed, 0 to 2^32 - 1 (default: %(default)s)")
+    p.add_argument("--train-samples", type=cli.count, default=50_000, help="(default: %(default)s)")
+    p.add_argument("--val-samples", type=cli.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--test-samples", type=cli.count, default=10_000, help="(default: %(default)s)")
+    p.add_argument("--epochs", type=cli.count, default=50, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=cli.count, default=512, help="(default: %(default)s)")
+    p.add_argument("--lr", type=cli.positive, default=1e-3, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--weight-decay", type=cli.non_negative, default=None,
+                   help="Adam weight decay (default: the architecture's recipe in models.MODELS: 0, or "
+                        f"{models.MODELS['vit'].weight_decay} for vit)")
     data.add_data_args(p)
-    runfolder.add_run_args(p, "run folder (default: runs/pretrain/<arch>-<transforms>-s<seed>-<8 hex digits of "
-                              "the settings>)")
+    cli.add_run_args(p, "runs/pretrain/<arch>-<transforms>-s<seed>")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--cuda-graph", action="store_true",
                    help="on CUDA, replay the training step as a captured CUDA graph (ignored on a CPU)")
@@ -316,7 +321,7 @@ def get_args_parser():
 
 
 def main(args):
-    runfolder.run_main("train.py", train, args)
+    cli.run_main("train.py", train, args)
 
 
 if __name__ == "__main__":

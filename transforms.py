@@ -1,4 +1,4 @@
-"""The 18 transformations of Transforms-2D (SPEC section 2) as batched tensor operations.
+"""The 18 transformations of Transforms-2D (PROTOCOL.md section 2) as batched tensor operations.
 
 Each transformation is a function f(x, r) of a float batch x (B, C, S, S) in [0, 1] and a
 Rand r of per-sample random numbers, registered with its probability and category in
@@ -9,9 +9,11 @@ REGISTRY. Adding one is a function plus a line in REGISTRY, e.g. for a solarize:
 
     "solarize": Transform(solarize, 0.5, "photometric", rgb=True),
 
-It is then a valid name everywhere (data.generate, --transforms, the figures). The tests
-compare every transformation with the torchvision/PIL function of the same name, and the change
-it makes, in distribution, with the original's per-sample pipeline (bench.BASELINE).
+It is then a valid name everywhere (data.generate, --transforms, the figures, bench.py); nothing
+else needs to change (tests/test_forks.py makes one in a scratch copy). The experiments draw from
+the paper's 18 only (paper.py). The tests compare every transformation with the torchvision/PIL
+function of the same name, and the images, in distribution and pixel for pixel, with the original's
+per-sample pipeline (original.py).
 """
 import math
 import zlib
@@ -112,7 +114,7 @@ def _affine(x, angle=0.0, scale=1.0, shear_x=0.0, shear_y=0.0, dx=0.0, dy=0.0):
     return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
 
-OBJECT_BOX = 0.7  # the prototype's box: 0.7 of the canvas side, centred (data._object_canvases, SPEC 1)
+OBJECT_BOX = 0.7  # the object's box: 0.7 of the canvas side, centred (sources.object_canvases)
 WHOLE_RANGE = 0.3  # the original's translation range for an image without an object box
 
 
@@ -125,18 +127,18 @@ def _shift(u, whole, S):
 
 
 def translate(x, r):
-    """SPEC 2: the object box moved to a uniform integer position where it fits, as the original
+    """The object box moved to a uniform integer position where it fits, as the original
     computes it. The box is the prototype's, 0.7 of the side at the centre (22 pixels at (5, 5) on
     a 32-pixel canvas), whatever the object became inside it; its top-left corner goes to
     int(u * (32 - 22)) on each axis: a shift of -5..+4 pixels.
 
     The box is fixed because a transformation sees only its canvas: a scale earlier in the list
     shrinks the object, not this box (the original shrinks its box too, so a scaled object
-    travels further there, -14..+8 pixels at 0.4; no SPEC experiment puts scale before
+    travels further there, -14..+8 pixels at 0.4; no experiment puts scale before
     translate). A rotated or sheared object may stick out of the box and be cut off at the
     canvas edge, as in the original.
 
-    A whole image (no transparent pixel: data.cifar's canvases) has no box, and SPEC's rule would
+    A whole image (no transparent pixel: data.cifar's canvases) has no box, and the rule above would
     leave it in place. It moves as the original moves a plain image: right and down by
     int(u * 0.3 * 32) + 4 = 4..13 pixels (0.3 is the original's range for it, the +4 a quirk of
     its box arithmetic), uncovering black.
@@ -217,7 +219,7 @@ def invert(x, r):
 def sharpen(x, r, factor=7.0):
     # PIL/torchvision: blend with a 3x3 smoothed image (centre weight 5); border pixels kept.
     # PIL smooths an RGBA image's straight colour, transparent pixels black, as here.
-    # SPEC lists it as "obj", but PIL's Sharpness of an RGBA image keeps the alpha, so it is
+    # The original sharpens the RGBA canvas, and PIL's Sharpness of an RGBA image keeps the alpha, so it is
     # registered as an RGB operation.
     rows = x[..., :, :-2] + x[..., :, 1:-1] + x[..., :, 2:]  # 3x3 box sum, separably
     box = rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]  # (B, C, S - 2, S - 2)
@@ -304,7 +306,7 @@ class Transform(NamedTuple):
     rgb: bool = False  # acts on RGB only (alpha kept) instead of the RGBA canvas
 
 
-REGISTRY = {  # SPEC section 2; the order is the API
+REGISTRY = {  # PROTOCOL.md section 2; the order is the API
     "translate": Transform(translate, 1.0, "geometric"),
     "rotate": Transform(rotate, 1.0, "geometric"),
     "scale": Transform(scale, 1.0, "geometric"),

@@ -5,10 +5,11 @@ import torch
 
 import cifar
 import data
-import draws
 import experiments
+import paper
 import train
 import transfer
+from cli import parse_classes
 
 
 @pytest.mark.parametrize("name", ["cifar10", "cifar100"])
@@ -89,7 +90,7 @@ def test_e1_adds_cifar_versions_when_their_folders_exist(tmp_path, make_cifar):
             assert int(r.argv[r.argv.index("--train-samples") + 1]) <= 135 * len(classes)
     seeds = experiments.E1["small"]["seeds"]
     assert len([p for p in points if p.dataset == "cifar10"]) == seeds * 2 * (4 + 5 + 5)  # seeds, kinds, values
-    target, other = draws.class_split(0, "cifar10")
+    target, other = paper.class_split(0, "cifar10")
     assert sorted(target + other) == list(range(10)) and len(target) == 5
     assert {p.factor for p in points if p.dataset == "cifar10"} == {
         "class_relationship", "architecture", "pretraining_samples"}
@@ -142,7 +143,7 @@ def test_paper_plan_fits_real_cifar_class_counts(tmp_path, monkeypatch):
         dataset = r.argv[r.argv.index("--dataset") + 1] if "--dataset" in r.argv else "t2d"
         if dataset == "t2d":
             continue
-        have = counts(dataset, None, data.parse_classes(r.argv[r.argv.index("--classes") + 1]))
+        have = counts(dataset, None, parse_classes(r.argv[r.argv.index("--classes") + 1]))
         n = {flag: int(r.argv[r.argv.index(flag) + 1]) for flag in ("--train-samples", "--test-samples",
                                                                      "--val-samples") if flag in r.argv}
         assert n["--train-samples"] <= have["train"] and n["--test-samples"] <= have["test"], r.out

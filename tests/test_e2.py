@@ -6,23 +6,23 @@ from pathlib import Path
 import pytest
 
 import claims
-import draws
 import experiments
+import paper
 import plots
 import transforms
 
 
 def test_nested_sets_are_distinct_deterministic_and_seeded():
     for seed in range(20):
-        names = draws.nested_transforms(seed)
+        names = paper.nested_transforms(seed)
         assert len(names) == 8 == len(set(names)) and set(names) <= set(transforms.REGISTRY)
-        assert draws.nested_transforms(seed) == names
-    assert draws.nested_transforms(0) != draws.nested_transforms(1)
-    # seeds 0-9 are the original's draws (SPEC E2), further seeds drawn alike
-    assert draws.nested_transforms(0) == ["grayscale", "sharpen", "hue", "v_flip", "posterize", "noise",
+        assert paper.nested_transforms(seed) == names
+    assert paper.nested_transforms(0) != paper.nested_transforms(1)
+    # seeds 0-9 are the original's draws (PROTOCOL.md section 5.3), further seeds drawn alike
+    assert paper.nested_transforms(0) == ["grayscale", "sharpen", "hue", "v_flip", "posterize", "noise",
                                                  "h_flip", "translate"]
-    assert draws.nested_transforms(9)[0] == "blur" and draws.nested_transforms(10) != \
-        draws.nested_transforms(0)
+    assert paper.nested_transforms(9)[0] == "blur" and paper.nested_transforms(10) != \
+        paper.nested_transforms(0)
 
 
 def flag(run, name, count=1):
@@ -40,13 +40,13 @@ def test_e2_run_plan(scale):
     for p in points:
         pre, probe = by_out[p.pretrain], by_out[p.probe]
         assert (pre.script, probe.script) == ("train", "transfer") and probe.needs == p.pretrain and not pre.needs
-        names = draws.nested_transforms(p.seed)
+        names = paper.nested_transforms(p.seed)
         assert flag(pre, "--transforms") == ",".join(names[:p.k])
         assert flag(probe, "--transforms", 9) == [",".join(names[:j]) for j in range(1, 9)] + ["--train-samples"]
-        target = ",".join(map(str, draws.class_split(p.seed)[0][:experiments.E2[scale].get("classes")]))
+        target = ",".join(map(str, paper.class_split(p.seed)[0][:experiments.E2[scale].get("classes")]))
         assert flag(pre, "--classes") == flag(probe, "--classes") == target
     assert {p.arch for p in points} == set(experiments.E2_ARCHS)
-    if scale == "paper":  # SPEC E2: 100 epochs at batch 256, 50k samples, probes on 50k
+    if scale == "paper":  # the original's E2: 100 epochs at batch 256, 50k samples, probes on 50k
         assert (flag(pre, "--epochs"), flag(pre, "--batch-size"), flag(probe, "--train-samples")) == (
             "100", "256", "50000")
 

@@ -7,6 +7,7 @@ import pytest
 import data
 import experiments
 import tables
+from cli import parse_classes
 
 
 @pytest.mark.parametrize("scale", ["small", "paper"])
@@ -29,7 +30,7 @@ def test_e3_plan_trains_every_transformation_on_both_kinds(scale):
     assert m[m.index("--transforms") + 1:m.index("--transforms") + 19] == data.TRANSFORMS  # each on its own
     # the measurement's objects are the 30 the pretraining did not see
     p = pretrain[0].argv
-    seen, measured = (set(data.parse_classes(a[a.index("--classes") + 1])) for a in (p, m))
+    seen, measured = (set(parse_classes(a[a.index("--classes") + 1])) for a in (p, m))
     assert len(measured) == 30 and not seen & measured
 
 

@@ -9,8 +9,8 @@ import torch
 import cifar
 import claims
 import data
-import draws
 import experiments
+import paper
 import plots
 import runner
 import tables
@@ -113,7 +113,7 @@ def test_plan(scale, pretrainings, probes, invariances):
     assert pre[pre.index("--epochs") + 1] == ("200" if scale == "paper" else "4")
     assert pre[pre.index("--label") + 1] == "object" and "--augment" in pre
     # each seed's 10 objects are a seeded draw: the object tasks' classes and the objects pasted
-    objects = [draws.e4_objects(seed) for seed in range(seeds)]
+    objects = [paper.e4_objects(seed) for seed in range(seeds)]
     assert all(len(set(o)) == 10 and set(o) <= set(range(61)) for o in objects) and objects[0] != objects[1]
     assert pre[pre.index("--classes") + 1] == ",".join(map(str, objects[0]))
     coc = by["fixed", 0, "C+O&C", "C+O&C"].argv

@@ -4,28 +4,28 @@ from pathlib import Path
 
 import pytest
 
-import draws
 import experiments
+import paper
 import plots
 import transforms
 
 
 def test_seed_sets_follow_the_spec_and_further_seeds_are_drawn_alike():
-    assert draws.transform_sets(0) == ("translate,invert,pixelate", "rotate,posterize,erasing")
-    assert draws.transform_sets(9) == ("translate,invert,elastic", "scale,sharpen,contrast")
+    assert paper.transform_sets(0) == ("translate,invert,pixelate", "rotate,posterize,erasing")
+    assert paper.transform_sets(9) == ("translate,invert,elastic", "scale,sharpen,contrast")
     for seed in range(10, 30):
-        same, diff = (s.split(",") for s in draws.transform_sets(seed))
+        same, diff = (s.split(",") for s in paper.transform_sets(seed))
         assert not set(same) & set(diff)
         for names in (same, diff):  # one per category, in category order
             assert [transforms.REGISTRY[n].category for n in names] == list(transforms.CATEGORIES)
-    assert draws.transform_sets(10) != draws.transform_sets(11)
+    assert paper.transform_sets(10) != paper.transform_sets(11)
 
 
 def test_class_split():
-    target, other = draws.class_split(3)
+    target, other = paper.class_split(3)
     assert len(target) == len(other) == 30 and not set(target) & set(other)
     assert set(target + other) <= set(range(61))
-    assert draws.class_split(3) == (target, other) != draws.class_split(4)
+    assert paper.class_split(3) == (target, other) != paper.class_split(4)
 
 
 @pytest.mark.parametrize("scale,pretrainings,probes", [("small", 72, 96), ("paper", 240, 340)])
@@ -90,7 +90,7 @@ def test_e1_ft_fine_tunes_e1s_pretrainings(scale):
     for r in ft:
         argv = r.argv
         assert argv[:2] == ["--mode", "full"] and argv[argv.index("--train-samples") + 1] in ("200", "2000")
-        if scale == "paper":  # SPEC 4 and E1-FT: 50 epochs of fine-tuning after the 200-epoch probe
+        if scale == "paper":  # the paper's E1-FT: 50 epochs of fine-tuning after the 200-epoch probe
             assert argv[argv.index("--finetune-epochs") + 1] == "50" and argv[argv.index("--epochs") + 1] == "200"
     seeds = experiments.E1[scale]["seeds"]
     assert len(points) == seeds * 2 * 2 * (4 + 5 + 5)

@@ -1,4 +1,4 @@
-"""invariance.py: SPEC section 4's measure at its two ends, one run over several sets and
+"""invariance.py: the measure of PROTOCOL.md section 4.4 at its two ends, one run over several sets and
 distributions equal to single measurements, E4's object and background pairs, and CLI errors."""
 import dataclasses
 import json

@@ -37,7 +37,7 @@ def tiny_scale(monkeypatch):
         monkeypatch.setitem(getattr(experiments, plan), "tiny", tiny)
     monkeypatch.setitem(experiments.E1_CIFAR, "tiny", {})
     for factor in experiments.FACTORS.values():
-        monkeypatch.setitem(factor.values, "tiny", factor.values["small"][:2])
+        monkeypatch.setitem(factor.values, "tiny", list(factor.values["small"])[:2])
 
 
 def test_tiny_end_to_end_on_a_cpu(tmp_path, tiny_scale):
@@ -45,9 +45,10 @@ def test_tiny_end_to_end_on_a_cpu(tmp_path, tiny_scale):
                                                      "--allow-cpu", "--jobs", "1", "--device", "cpu"])
     experiments.main(args)
     sweep = json.loads((tmp_path / "tiny" / "paper-check.sweep.json").read_text())
-    assert sweep["runs"] == sweep["made"] == 12 and sweep["failed"] == [] and sweep["device"].startswith("CPU")
+    assert sweep["runs"] == sweep["made"] == 12 and sweep["failed"] == [] and sweep["device"].endswith(" cores")
+    assert len(sweep["git_revision"]) == 40 and sweep["finished"]
     text = tables.paper_check(str(tmp_path), tmp_path / "fig" / "paper_check.md", scale="tiny")
-    assert "objects: procedural" in text and "to make 12 of its 12 runs on CPU" in text
+    assert "objects: procedural" in text and f"to make 12 of its 12 runs on {sweep['device']}" in text
     rows = json.loads((tmp_path / "fig" / "paper_check.json").read_text())["rows"]
     assert len(rows) == 11 and all(isinstance(r["ours"], float) for r in rows)
     assert {r["check"]: r["paper"] for r in rows}["E2 resnet18, k=1 on t_8"] == 0.28

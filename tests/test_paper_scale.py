@@ -1,11 +1,13 @@
-"""SCALE=paper is SPEC: every number below is written from SPEC sections 4 and 5, and checked
-against the commands the plans give (not against the plans' own settings tables)."""
+"""SCALE=paper is the paper's protocol: every number below is written from the paper (PROTOCOL.md
+sections 4 and 5), and checked against the commands the plans give (not against the plans' own
+settings tables)."""
 from collections import Counter
 
 import pytest
 import torch
 
 import experiments
+import models
 import train
 
 
@@ -44,7 +46,7 @@ def test_e1():
     assert default["--train-samples"] == "50000" and len(default["--classes"].split(",")) == 30
     probe0 = flags(next(r for r in runs if r.out == by["architecture", "resnet18", 0, "same"].probe))
     assert probe0["--train-samples"] == "50000" and probe0["--transforms"] == "translate,invert,pixelate"
-    # the original's draws of seed 0 (SPEC E1)
+    # the original's draws of seed 0 (E1)
     diff = flags(next(r for r in runs if r.out == by["architecture", "resnet18", 0, "different"].pretrain))
     assert (default["--transforms"], diff["--transforms"]) == ("translate,invert,pixelate", "rotate,posterize,erasing")
     classes = {rel: len(flags(next(r for r in runs if r.out == by["class_relationship", rel, 0, "same"].pretrain))
@@ -59,7 +61,7 @@ def test_e2():
     assert seeds(runs) == list(range(10)) and len(points) == 10 * 4 * 8
     assert {(p["--epochs"], p["--batch-size"], p["--train-samples"]) for p in pre} == {("100", "256", "50000")}
     assert {(p["--epochs"], p["--batch-size"], p["--train-samples"]) for p in probe} == {("200", "256", "50000")}
-    # SPEC E2's ordered draw of seed 3, t_8 probed last
+    # E2's ordered draw of seed 3, t_8 probed last
     assert probe[[r.out for r in runs if r.script == "transfer"].index(
         next(p.probe for p in points if (p.seed, p.arch, p.k) == (3, "vgg11", 2)))]["--transforms"][-1] == \
         "hue,grayscale,brightness,shear,invert,erasing,sharpen,posterize"
@@ -88,13 +90,13 @@ def test_e4():
 
 
 def test_vit_protocol_and_partial_batches(tmp_path, monkeypatch):
-    """SPEC 4: the ViT gets weight decay 5e-5, 5 warm-up epochs, cosine to 1e-5; the last
+    """The paper: the ViT gets weight decay 5e-5, 5 warm-up epochs, cosine to 1e-5; the last
     partial batch is kept, as the original's DataLoader kept it."""
-    assert (train.VIT_WEIGHT_DECAY, train.VIT_WARMUP_EPOCHS, train.VIT_MIN_LR) == (5e-5, 5, 1e-5)
+    assert (models.MODELS["vit"].weight_decay, train.WARMUP_EPOCHS, train.MIN_LR) == (5e-5, 5, 1e-5)
     sizes = [len(b) for b in train.batches(1000, 512, torch.Generator().manual_seed(0), "cpu")]
     assert sizes == [512, 488]
     opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3)
-    sched = train.vit_schedule(opt, steps_per_epoch=2, epochs=50, lr=1e-3)
+    sched = train.warmup_cosine(opt, steps_per_epoch=2, epochs=50, lr=1e-3)
     lrs = []
     for _ in range(100):
         lrs.append(opt.param_groups[0]["lr"])

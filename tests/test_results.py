@@ -91,12 +91,10 @@ def test_broken_e3_and_e4_files_are_named(tmp_path, fake_e3):
 
 
 def test_report_names_a_broken_file_instead_of_not_run(tmp_path, monkeypatch, fake_e2):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "figures").mkdir()
     monkeypatch.setattr(plots, "fig1", lambda out: open(out, "wb").close())
     fake_e2(tmp_path / "runs")
     path = Path(first_e2(tmp_path / "runs").pretrain) / "results.json"
     path.write_text("")
-    text = tables.report("small", "figures/REPORT.md", root=str(tmp_path / "runs"))
+    text = (tables.report("small", tmp_path / "report", root=str(tmp_path / "runs")) / "REPORT.md").read_text()
     section = text.split("## Figure 4")[1].split("\n## ")[0]
     assert "Not run" not in section and str(path) in section and "not valid JSON" in section

@@ -22,8 +22,8 @@ def tiny_plan(root):
              probe_epochs=3)
     pre = f"{root}/pre"
     return [
-        runner.pretrain_run(pre, s, "vgg11", ["--transforms", "rotate", "--classes", "0-2"], 96, 0),
-        runner.probe_run(f"{root}/probe", s, pre, "vgg11", ["--classes", "3-5"], ["rotate", "none"], 64, 0),
+        experiments.pretrain_run(pre, s, "vgg11", ["--transforms", "rotate", "--classes", "0-2"], 96, 0),
+        experiments.probe_run(f"{root}/probe", s, pre, "vgg11", ["--classes", "3-5"], ["rotate", "none"], 64, 0),
         runner.Run(f"{root}/inv", "invariance", ["--checkpoint", f"{pre}/checkpoint.pt", "--transforms", "rotate",
                                                       "--classes", "3-5", "--samples", "16", "--out", f"{root}/inv"],
                         needs=pre, result="invariance.json"),

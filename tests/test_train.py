@@ -117,8 +117,7 @@ def test_linear_probe_protocol(pretrained, monkeypatch):
     monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
     train_set = data.generate([], 120, classes=[3, 4, 5], seed=1, split="train")
     test_set = data.generate([], 60, classes=[3, 4, 5], seed=1, split="test")
-    head, _, test_acc = transfer.linear_probe(backbone, train_set, test_set, 3, epochs=10, batch_size=32,
-                                              lr=1e-3, seed=0)
+    head, _, test_acc = transfer.probe(backbone, train_set, test_set, 3, epochs=10, batch_size=32, lr=1e-3, seed=0)
     assert optimised == [{id(p) for p in head.parameters()}]
     assert not backbone.training and not any(p.requires_grad for p in backbone.parameters())
     after = backbone.state_dict()
@@ -136,8 +135,8 @@ def test_linear_probe_catches_a_changing_backbone():
     body = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.AdaptiveAvgPool2d(1), nn.Flatten())
     images, labels = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8), torch.arange(16) % 2
     with pytest.raises(AssertionError):
-        transfer.linear_probe(Leaky(body, 4, nn.Linear(4, 2)), (images, labels), (images, labels), 2,
-                              epochs=1, batch_size=8, lr=1e-3, seed=0)
+        transfer.probe(Leaky(body, 4, nn.Linear(4, 2)), (images, labels), (images, labels), 2,
+                       epochs=1, batch_size=8, lr=1e-3, seed=0)
 
 
 def test_transfer_writes_results(pretrained, tmp_path):
@@ -213,8 +212,8 @@ def test_probe_cuda_graph_matches_eager():
     heads = []
     for graph in (False, True):
         torch.manual_seed(0)  # same head init
-        heads.append(transfer.fit_linear(features, labels, 5, epochs=3, batch_size=128, lr=1e-3, seed=0,
-                                         cuda_graph=graph))
+        heads.append(transfer.fit_head(transfer.make_head(64, 5), features, labels, epochs=3, batch_size=128,
+                                       lr=1e-3, seed=0, cuda_graph=graph))
     for eager, replayed in zip(heads[0].parameters(), heads[1].parameters()):
         assert torch.allclose(eager, replayed, atol=1e-5)
 
