@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import sources
-from transforms import Rand, apply_all, hash32, hash_key, parse_transforms
+from transforms import OBJECT_BOX, Rand, apply_all, hash32, hash_key, parse_transforms
 
 CIFAR = {  # name: (folder, training files, test files, label key, number of classes)
     "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"], b"labels", 10),
@@ -173,11 +173,13 @@ E4_SCALE, E4_CORNER = 0.55, (21, 2)  # the object's box: 0.55 of its usual size,
 
 @lru_cache(maxsize=4)
 def _small_objects(objects, device):
-    """The objects' boxes (N, 4, B, B), B = 0.55 x the 22-pixel box of a 32-pixel canvas."""
+    """The objects' boxes (N, 4, B, B), B = 0.55 x the 22-pixel box of a 32-pixel canvas, shrunk with
+    PIL's bicubic resize as the canvas itself was made."""
     canvas = sources.object_canvases(objects, 32, "cpu")
-    box, lo = round(0.7 * 32), (32 - round(0.7 * 32)) // 2
-    small = round(E4_SCALE * box)
-    return torch.stack([sources.fit(c[:, lo:lo + box, lo:lo + box], small) for c in canvas]).to(device)
+    box = round(OBJECT_BOX * 32)
+    lo, small = (32 - box) // 2, round(E4_SCALE * box)
+    return torch.stack([sources.from_pil(sources.to_pil(c[:, lo:lo + box, lo:lo + box]).resize((small, small)))
+                        for c in canvas]).to(device)
 
 
 def _paste(sprites, x, y, size=32):

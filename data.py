@@ -70,12 +70,13 @@ def generate(transforms, n, *, classes=range(30), seed=0, split="train", size=32
     images = torch.empty(n, 3, size, size, dtype=torch.uint8, device=device)
     for start in range(0, n, batch_size):
         idx = torch.arange(start, min(n, start + batch_size), device=device)
-        x = apply_all(protos[class_ids[labels[idx]]], names, idx, transform_key)  # (B, 4, S, S)
+        # index_select, not x[ids]: on a CPU it copies a batch of images 3-8 times faster
+        x = apply_all(protos.index_select(0, class_ids[labels[idx]]), names, idx, transform_key)  # (B, 4, S, S)
         r = Rand(hash32(hash32(idx) ^ sample_key))
         if pool is None:  # "random": fresh uniform noise per sample
             bg = (r.pixels("background", 3, size, size) * 256).floor()
         else:
-            bg = pool[r.integers("background", len(pool))].float()
+            bg = pool.index_select(0, r.integers("background", len(pool))).float()
         # alpha-composite in [0, 255]: bg + alpha * (object - bg)
         images[start:start + len(idx)] = bg.lerp_(x[:, :3] * 255, x[:, 3:]).round_()
     return images, labels

@@ -1,13 +1,14 @@
 """The sources of a Transforms-2D sample: its object and its background (PROTOCOL.md section 1).
 
-An object is an RGBA canvas (4, S, S): the class's prototype fitted into a 0.7 S box at the
-centre of a transparent S x S canvas. Prototypes are procedural by default (61 asymmetric
-shapes with three-colour patterns and soft edges), the paper's "random" variant (a fixed
-uniform-noise square per class), or read from an SI-Score folder (foregrounds/<class>/*.png,
-the first file of a class its prototype). Backgrounds are 867 procedural nature-like scenes by
-default, or SI-Score's backgrounds/*.jpg (largest top-left square, resized to S x S). Extensions
-are read in any case; a file that cannot be read, or an object that is fully transparent, is
-refused with a line naming it.
+An object is an RGBA canvas (4, S, S), made once per class from its raw image as the original
+made it: squashed to S x S (bilinear), resized by 0.7 (PIL's bicubic, which rings at sharp
+edges) and pasted at the centre of a transparent S x S canvas. Raw images are procedural by
+default (61 asymmetric shapes with three-colour patterns and soft edges), the paper's "random"
+variant (a fixed uniform-noise square per class), or read from an SI-Score folder
+(foregrounds/<class>/*.png, the first file of a class its prototype). Backgrounds are 867
+procedural nature-like scenes by default, or SI-Score's backgrounds/*.jpg (largest top-left
+square, resized to S x S). Extensions are read in any case; a file that cannot be read, or an
+object that is fully transparent, is refused with a line naming it.
 
     python -c "import sources; print(sources.object_canvases('procedural', 32, 'cpu').shape)"
 """
@@ -18,19 +19,38 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from transforms import Rand, hash32, hash_key, hsv_to_rgb
+from transforms import OBJECT_BOX, Rand, hash32, hash_key, hsv_to_rgb
 
 N_OBJECTS = 61  # procedural and random objects, as many as SI-Score has
 N_BACKGROUNDS = 867
 
 
-def fit(rgba, box):
-    """Resize an RGBA image (4, H, W) to (4, box, box) with premultiplied alpha, so that
-    transparent pixels do not bleed their colour into the edge."""
-    x = torch.cat([rgba[:3] * rgba[3:], rgba[3:]])[None]
-    x = F.interpolate(x, size=(box, box), mode="bilinear", antialias=True, align_corners=False)[0]
-    a = x[3:].clamp(0, 1)
-    return torch.cat([(x[:3] / a.clamp(min=1e-6)).clamp(0, 1) * (a > 0), a])
+def to_pil(x):
+    """A float RGBA image (4, H, W) in [0, 1] as a PIL RGBA image (rounded to uint8)."""
+    from PIL import Image
+
+    return Image.fromarray((x * 255).round().byte().permute(1, 2, 0).numpy(), "RGBA")
+
+
+def from_pil(im):
+    """A PIL RGBA image as a float tensor (4, H, W) in [0, 1]."""
+    return torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(im.height, im.width, 4) \
+        .permute(2, 0, 1).float() / 255
+
+
+def canvas(raw, size):
+    """The original's object canvas from a raw PIL RGBA image: squashed to size x size (bilinear),
+    resized to round(0.7 size) (PIL's default filter, bicubic: at sharp edges it rings, a flat 220
+    becoming 224, 221, 223, 216, as the paper's images did) and pasted, pixels and alpha copied, at
+    the centre of a transparent canvas. PIL resizes RGBA with premultiplied alpha, so the colour of
+    transparent pixels does not bleed into the edge, and leaves them black."""
+    from PIL import Image
+
+    box = round(OBJECT_BOX * size)
+    obj = raw.resize((size, size), Image.Resampling.BILINEAR).resize((box, box), Image.Resampling.BICUBIC)
+    out = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    out.paste(obj, ((size - box) // 2,) * 2)
+    return from_pil(out)
 
 
 def _procedural_object(k, res=64):
@@ -75,9 +95,11 @@ def _procedural_object(k, res=64):
     return torch.cat([rgb, alpha[None]])
 
 
-def _random_object(k, box):
-    noise = Rand(torch.tensor([hash_key("random object", k)])).pixels(0, 3, box, box)[0]
-    return torch.cat([(noise * 256).floor() / 255, torch.ones(1, box, box)])
+def _random_object(k, size=32):
+    """The raw image of random object k: an opaque square of uniform uint8 noise, which the canvas
+    then shrinks by 0.7 like any object (so its noise is smoothed by the bicubic resize)."""
+    noise = Rand(torch.tensor([hash_key("random object", k)])).pixels(0, 3, size, size)[0]
+    return torch.cat([(noise * 256).floor() / 255, torch.ones(1, size, size)])
 
 
 def _read_image(path):
@@ -131,31 +153,21 @@ def on_device(device):
 
 def raw_objects(objects):
     """The raw object images, one per class, as PIL RGBA images of their own size: what the canvas is
-    made from (procedural: drawn at 64 x 64; random: a noise square; else SI-Score's files)."""
-    from PIL import Image
-
+    made from (procedural: drawn at 64 x 64; random: a 32 x 32 noise square; else SI-Score's files)."""
     if objects == "procedural":
         images = [_procedural_object(k) for k in range(N_OBJECTS)]
     elif objects == "random":
-        images = [_random_object(k, 32) for k in range(N_OBJECTS)]
+        images = [_random_object(k) for k in range(N_OBJECTS)]
     else:
         images = _read_objects(objects)
-    return [Image.fromarray((x * 255).round().byte().permute(1, 2, 0).numpy(), "RGBA") for x in images]
+    return [to_pil(x) for x in images]
 
 
 @lru_cache(maxsize=8)
 def object_canvases(objects, size, device):
-    box = round(0.7 * size)
-    if objects == "procedural":
-        protos = [fit(_procedural_object(k), box) for k in range(N_OBJECTS)]
-    elif objects == "random":
-        protos = [_random_object(k, box) for k in range(N_OBJECTS)]
-    else:
-        protos = [fit(img, box) for img in _read_objects(objects)]
-    canvas = torch.zeros(len(protos), 4, size, size)
-    lo = (size - box) // 2
-    canvas[:, :, lo:lo + box, lo:lo + box] = torch.stack(protos)
-    return canvas.to(device)
+    """Every class's canvas (N, 4, size, size), float RGBA in [0, 1] with straight (not
+    premultiplied) colour, made once with PIL as the original made it (canvas())."""
+    return torch.stack([canvas(raw, size) for raw in raw_objects(objects)]).to(device)
 
 
 def _procedural_backgrounds(n, size, device):

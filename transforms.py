@@ -88,12 +88,12 @@ def _position_hash(shape, device):
 
 # ----------------------------------------------------------------------------------------
 # The 18 transformations. Each takes x, a float (B, C, S, S) batch in [0, 1], and r, a Rand,
-# and returns the transformed batch. "obj" ones get the RGBA canvas, so alpha moves with the
-# object; "rgb" ones get the RGB channels (transparent pixels are black) and alpha is kept.
-# Geometric ones use nearest interpolation, torchvision's default for RandomRotation/Affine.
+# and returns the transformed batch. Most get the RGBA canvas (straight colour, transparent pixels
+# black), so the alpha moves with the object; the "rgb" ones get the RGB channels and run inside the
+# original's wrapper (apply_). rotate and shear sample nearest, torchvision's default.
 
 
-def _affine(x, angle=0.0, scale=1.0, shear_x=0.0, shear_y=0.0, dx=0.0, dy=0.0):
+def _affine(x, angle=0.0, shear_x=0.0, shear_y=0.0):
     """Batched torchvision F.affine: inverse matrix about the centre, nearest sampling, zero
     (transparent) fill. Angles in degrees; each argument a number or a (B,) tensor."""
     B, C, S, _ = x.shape
@@ -104,17 +104,16 @@ def _affine(x, angle=0.0, scale=1.0, shear_x=0.0, shear_y=0.0, dx=0.0, dy=0.0):
     c = torch.sin(rot - sy) / torch.cos(sy)
     d = -torch.sin(rot - sy) * torch.tan(sx) / torch.cos(sy) + torch.cos(rot)
     inv = torch.stack(torch.broadcast_tensors(d, -b, -c, a), -1).expand(B, 4)
-    inv = (inv / torch.as_tensor(scale, device=x.device).reshape(-1, 1) / (S / 2)).float()
+    inv = (inv / (S / 2)).float()
     pos = torch.arange(S, device=x.device) - S / 2 + 0.5  # pixel centres about the centre
-    px = pos[None, None, :] - torch.as_tensor(dx, device=x.device).reshape(-1, 1, 1)
-    py = pos[None, :, None] - torch.as_tensor(dy, device=x.device).reshape(-1, 1, 1)
+    px, py = pos[None, None, :], pos[None, :, None]
     gx = inv[:, 0, None, None] * px + inv[:, 1, None, None] * py
     gy = inv[:, 2, None, None] * px + inv[:, 3, None, None] * py
     grid = torch.stack([gx, gy], -1)  # (B, S, S, 2) in grid_sample's [-1, 1] coordinates
     return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
 
-OBJECT_BOX = 0.7  # the object's box: 0.7 of the canvas side, centred (sources.object_canvases)
+OBJECT_BOX = 0.7  # the object's box: 0.7 of the canvas side, centred (sources.canvas)
 WHOLE_RANGE = 0.3  # the original's translation range for an image without an object box
 
 
@@ -144,16 +143,59 @@ def translate(x, r):
     its box arithmetic), uncovering black.
     """
     whole = (x[:, 3] > 0).flatten(1).all(1)
-    S = x.shape[-1]
-    return _affine(x, dx=_shift(r.uniform(1), whole, S), dy=_shift(r.uniform(0), whole, S))  # exact
+    B, C, S, _ = x.shape
+    # an integer shift: the pixel each output pixel comes from (one gather over the flattened
+    # image, the fastest way on a CPU), transparent where none
+    ar = torch.arange(S, device=x.device)
+    rows = ar - _shift(r.uniform(0), whole, S).long()[:, None]  # (B, S)
+    cols = ar - _shift(r.uniform(1), whole, S).long()[:, None]
+    inside = ((rows >= 0) & (rows < S))[:, :, None] & ((cols >= 0) & (cols < S))[:, None, :]  # (B, S, S)
+    source = (rows.clamp(0, S - 1)[:, :, None] * S + cols.clamp(0, S - 1)[:, None, :]).view(B, 1, S * S)
+    x = x.flatten(2).gather(2, source.expand(B, C, S * S)).view(B, C, S, S)
+    return x * inside[:, None]
 
 
 def rotate(x, r):
     return _affine(x, angle=-r.uniform(0, 0, 360))  # F.rotate(img, angle) turns the other way
 
 
+def _cubic(t, a=-0.5):
+    """PIL's bicubic kernel (a = -0.5)."""
+    t = abs(t)
+    return ((a + 2) * t - (a + 3)) * t * t + 1 if t < 1 else ((((t - 5) * t + 8) * t - 4) * a if t < 2 else 0.0)
+
+
+@lru_cache(maxsize=8)
+def _resize_matrices(S, device):
+    """(S + 1, S, S): for each side d, the matrix that resizes an S-pixel line to d pixels as PIL's
+    bicubic resize does (its kernel widened by S / d when shrinking, every row normalised) and
+    puts the result at rows (S - d) // 2 .. + d of an S-pixel line, zero elsewhere."""
+    out = torch.zeros(S + 1, S, S, dtype=torch.float64)
+    out[S] = torch.eye(S)  # PIL returns an image resized to its own size unchanged
+    for d in range(1, S):
+        step = S / d
+        support, lo = 2 * step, (S - d) // 2
+        for i in range(d):
+            centre = (i + 0.5) * step
+            first, last = max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), S)
+            w = torch.tensor([_cubic((j - centre + 0.5) / step) for j in range(first, last)], dtype=torch.float64)
+            out[d, lo + i, first:last] = w / w.sum()
+    return out.float().to(device)
+
+
 def scale(x, r):
-    return _affine(x, scale=r.uniform(0, 0.4, 1.0))
+    """The original's RandomScale: the whole canvas resized to side = round(S f) pixels with PIL's
+    bicubic filter and pasted at ((S - side) // 2, same) on a transparent canvas, f uniform in
+    [0.4, 1]. A resample, not an affine map: only side == S leaves the image as it was. Like PIL,
+    it resizes premultiplied colour, rows first, and clips after each pass."""
+    S = x.shape[-1]
+    side = torch.round(r.uniform(0, 0.4, 1.0) * S).long()  # half to even, as Python's round()
+    m = _resize_matrices(S, x.device)[side][:, None]  # (B, 1, S, S)
+    alpha = x[:, 3:]
+    premultiplied = torch.cat([x[:, :3] * alpha, alpha], 1)
+    out = (m @ (premultiplied @ m.transpose(-1, -2)).clamp_(0, 1)).clamp_(0, 1)  # (B, 4, S, S)
+    a = out[:, 3:]
+    return torch.cat([(out[:, :3] / torch.where(a > 0, a, 1)).clamp_(0, 1), a], 1)
 
 
 def shear(x, r):
@@ -217,15 +259,15 @@ def invert(x, r):
 
 
 def sharpen(x, r, factor=7.0):
-    # PIL/torchvision: blend with a 3x3 smoothed image (centre weight 5); border pixels kept.
-    # PIL smooths an RGBA image's straight colour, transparent pixels black, as here.
-    # The original sharpens the RGBA canvas, and PIL's Sharpness of an RGBA image keeps the alpha, so it is
-    # registered as an RGB operation.
-    rows = x[..., :, :-2] + x[..., :, 1:-1] + x[..., :, 2:]  # 3x3 box sum, separably
-    box = rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]  # (B, C, S - 2, S - 2)
-    smooth = x.clone()
-    smooth[..., 1:-1, 1:-1] = (box + 4 * x[..., 1:-1, 1:-1]) / 13
-    return (factor * x + (1 - factor) * smooth).clamp(0, 1)
+    # PIL's Sharpness, as the original applied it to the RGBA canvas: the colour (straight, the
+    # transparent pixels black) blended with its 3x3 smoothing (centre weight 5, border pixels
+    # kept) and clipped; the alpha is kept
+    rgb = x[:, :3]
+    rows = rgb[..., :, :-2] + rgb[..., :, 1:-1] + rgb[..., :, 2:]  # 3x3 box sum, separably
+    box = rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]  # (B, 3, S - 2, S - 2)
+    smooth = rgb.clone()
+    smooth[..., 1:-1, 1:-1] = (box + 4 * rgb[..., 1:-1, 1:-1]) / 13
+    return torch.cat([(factor * rgb + (1 - factor) * smooth).clamp(0, 1), x[:, 3:]], 1)
 
 
 def _separable(x, kernel):
@@ -303,7 +345,7 @@ class Transform(NamedTuple):
     fn: Callable
     p: float  # probability of applying it to a sample
     category: str
-    rgb: bool = False  # acts on RGB only (alpha kept) instead of the RGBA canvas
+    rgb: bool = False  # runs on the RGB image inside the original's wrapper (apply_), not on the canvas
 
 
 REGISTRY = {  # PROTOCOL.md section 2; the order is the API
@@ -318,7 +360,7 @@ REGISTRY = {  # PROTOCOL.md section 2; the order is the API
     "grayscale": Transform(grayscale, 0.5, "photometric", rgb=True),
     "posterize": Transform(posterize, 0.5, "photometric", rgb=True),
     "invert": Transform(invert, 0.5, "photometric", rgb=True),
-    "sharpen": Transform(sharpen, 0.5, "photometric", rgb=True),  # PIL keeps alpha, see sharpen
+    "sharpen": Transform(sharpen, 0.5, "photometric"),  # on the canvas, as the original; PIL keeps its alpha
     "blur": Transform(blur, 1.0, "corruption"),
     "noise": Transform(noise, 0.5, "corruption", rgb=True),
     "pixelate": Transform(pixelate, 0.5, "corruption"),
@@ -355,18 +397,23 @@ def apply_all(x, names, idx, key):
 
 
 def apply_(name, x, r):
-    """Apply one registered transformation to RGBA canvases x (B, 4, S, S), each sample with
-    the transformation's probability; only the chosen samples are computed. Overwrites x
-    (it saves a copy per transformation) and returns the result."""
+    """Apply one registered transformation to RGBA canvases x (B, 4, S, S), each sample with the
+    transformation's probability; only the chosen samples are computed. Overwrites x (it saves a
+    copy per transformation) and returns the result.
+
+    An "rgb" transformation runs as the original ran it, inside its wrapper (PROTOCOL.md section
+    2.1): on the canvas's RGB image (transparent pixels black), the coin flip inside, the result
+    pasted through the canvas's alpha onto a transparent canvas. That paste multiplies the colour by
+    alpha, so soft edges darken on every sample, chosen or not, and again at the composite: the
+    paper's images had it, so these do too."""
     t = REGISTRY[name]
-    if t.p < 1:
+    if t.p == 1:
+        x = t.fn(x, r) if not t.rgb else torch.cat([t.fn(x[:, :3], r), x[:, 3:]], 1)
+    else:  # index_select and index_copy_: on a CPU several times faster than x[chosen]
         chosen = (r.uniform("p") < t.p).nonzero()[:, 0]
-        x, r, full = x[chosen], r[chosen], x
+        part = x.index_select(0, chosen)
+        x.index_copy_(0, chosen, t.fn(part, r[chosen]) if not t.rgb else
+                      torch.cat([t.fn(part[:, :3], r[chosen]), part[:, 3:]], 1))
     if t.rgb:
-        x[:, :3] = t.fn(x[:, :3], r)
-    else:
-        x = t.fn(x, r)
-    if t.p < 1:
-        full[chosen] = x
-        x = full
+        x[:, :3] *= x[:, 3:]  # the wrapper's paste
     return x

@@ -9,7 +9,6 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageDraw
 
-import data
 import paper
 import sources
 import transforms as tr
@@ -67,16 +66,13 @@ def test_the_papers_18_are_registered_in_its_order():
     assert tr.parse_transforms("none") == []
 
 
-@pytest.mark.parametrize("name", ["rotate", "scale", "shear"])
+@pytest.mark.parametrize("name", ["rotate", "shear"])  # scale is a resize: tests/test_fidelity.py
 def test_affine_matches_torchvision(name):
     x, r = canvases(), rand(8)
     out = getattr(tr, name)(x, r)
     if name == "rotate":
         angle = r.uniform(0, 0, 360)
         ref = per_sample(TF.rotate, x, angle)
-    elif name == "scale":
-        s = r.uniform(0, 0.4, 1.0)
-        ref = per_sample(lambda im, s: TF.affine(im, 0.0, [0, 0], s, [0.0, 0.0]), x, s)
     else:
         sx, sy = r.uniform(0, -50, 50), r.uniform(1, -50, 50)
         ref = per_sample(lambda im, a, b: TF.affine(im, 0.0, [0, 0], 1.0, [a, b]), x, sx, sy)
@@ -180,9 +176,11 @@ def test_sharpen_and_contrast_match_pil_on_the_canvas():
     x = torch.cat([canvases(8), torch.cat([rgb(8), torch.ones(8, 1, S, S)], 1)])  # whole images: the border
     x = (x * 255).round() / 255
     ref = torch.stack([from_pil(TF.adjust_sharpness(to_pil(im), 7)) for im in x])
-    assert torch.equal(ref[:, 3], x[:, 3]) and tr.REGISTRY["sharpen"].rgb  # so an "rgb" transformation
+    sharpened = tr.sharpen(x.clone(), rand(16))
+    assert torch.equal(ref[:, 3], x[:, 3]) and torch.equal(sharpened[:, 3], x[:, 3])  # PIL keeps the alpha
+    assert not tr.REGISTRY["sharpen"].rgb  # on the canvas, as the original: no wrapper
     # PIL rounds the smoothed image to uint8, and the factor 7 blend multiplies that by 6
-    assert (tr.sharpen(x[:, :3].clone(), rand(16)) - ref[:, :3]).abs().max() < 3.5 / 255
+    assert (sharpened[:, :3] - ref[:, :3]).abs().max() < 3.5 / 255
     factor = rand(16).uniform(0, 0, 2)
     contrasted = tr.contrast(x[:, :3].clone(), rand(16))
     ref = torch.stack([from_pil(TF.adjust_contrast(to_pil(im).convert("RGB"), f)) for im, f in zip(x, factor.tolist())])
@@ -249,16 +247,24 @@ def test_noise_adds_clipped_standard_normal():
     assert tr.noise(torch.ones(4, 3, S, S), rand(4)).max() == 1
 
 
+def changed_samples(out, x, wrapped):
+    """Which samples a transformation changed. The wrapper darkens every sample's soft edges (its
+    paste multiplies colour by alpha), so for a wrapped one only the opaque pixels tell."""
+    where = (x[:, 3:] == 1).expand_as(x) if wrapped else torch.ones_like(x, dtype=torch.bool)
+    return ((out != x) & where).flatten(1).any(1)
+
+
 @pytest.mark.parametrize("name", tr.TRANSFORMS)
 def test_probability_and_what_each_transformation_touches(name):
     t = tr.REGISTRY[name]
     x = canvases(8).repeat(100, 1, 1, 1)
     out = tr.apply_(name, x.clone(), rand(len(x), salt=7))
-    changed = (out != x).flatten(1).any(1).float().mean().item()
-    # a few draws are an identity at 32 x 32 (scale factor near 1, a zero shift)
-    assert t.p - 0.1 < changed < t.p + 0.07, f"{name}: changed {changed:.2f} of samples, p = {t.p}"
-    if t.rgb:  # photometric-style ops keep the original alpha
+    changed = changed_samples(out, x, t.rgb)
+    # a few draws are an identity at 32 x 32 (scale's side rounding to 32, a zero shift)
+    assert t.p - 0.1 < changed.float().mean() < t.p + 0.07, f"{name}: changed {changed.float().mean():.2f}, p {t.p}"
+    if t.rgb:  # the wrapper keeps the alpha and multiplies the colour by it, also where its coin says no
         assert torch.equal(out[:, 3], x[:, 3])
+        assert torch.equal(out[~changed, :3], x[~changed, :3] * x[~changed, 3:])
     assert out.min() >= 0 and out.max() <= 1
 
 
@@ -270,16 +276,5 @@ def test_a_sample_is_the_same_alone_and_in_a_batch(name):
     batch = tr.apply_(name, x.clone(), r)
     alone = torch.cat([tr.apply_(name, x[i:i + 1].clone(), r[i:i + 1]) for i in range(64)])
     assert torch.allclose(alone, batch, atol=1e-6)
-    untouched = (alone == x).flatten(1).all(1).float().mean()
+    untouched = (~changed_samples(alone, x, tr.REGISTRY[name].rgb)).float().mean()
     assert (untouched < 0.1) if tr.REGISTRY[name].p == 1 else (0.25 < untouched < 0.75)
-
-
-def test_a_new_transformation_is_one_function_and_one_registry_line(monkeypatch):
-    def solarize(x, r):
-        return torch.where(x >= r.uniform(0, 0.3, 0.7)[:, None, None, None], 1 - x, x)
-
-    monkeypatch.setitem(tr.REGISTRY, "solarize", tr.Transform(solarize, 0.5, "photometric", rgb=True))
-    plain, _ = data.generate([], 64)
-    images, _ = data.generate(["solarize"], 64)
-    changed = (images != plain).flatten(1).any(1).float().mean()
-    assert 0.3 < changed < 0.7
