@@ -15,13 +15,17 @@ torch.compile'd, plus the feature-extraction rate and
 the time of a 200-epoch linear probe on 50,000 cached 512-d features. The README has the
 numbers measured on a 2-core CPU and on one H100.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import sys
 import time
+from pathlib import Path
 
 import torch
 from PIL import Image
 
-import cli
 import data
 import models
 import original
@@ -63,8 +67,13 @@ def rates(names, device, n, baseline_n, batch_size, repeats, raws, backgrounds):
     ours = n / _best_time(lambda: gen(n), device, repeats)
     if not all(name in original.TRANSFORMS for name in names):
         return ours, None
-    base = baseline_n / _best_time(lambda: original.generate(names, baseline_n, raws, backgrounds),
-                                   torch.device("cpu"), 1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the baseline's best: torch's threads only contend on one 32 x 32 image
+    try:
+        base = baseline_n / _best_time(lambda: original.generate(names, baseline_n, raws, backgrounds),
+                                       torch.device("cpu"), 1)
+    finally:
+        torch.set_num_threads(threads)
     return ours, base
 
 
@@ -153,13 +162,13 @@ def get_args_parser():
     d = sub.add_parser("data", help="data.generate against a per-sample torchvision/PIL pipeline")
     d.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="where data.generate runs; the baseline always runs on CPU (default: %(default)s)")
-    d.add_argument("--n", type=int, default=None,
+    d.add_argument("--n", type=cli.count, default=None,
                    help="images per data.generate timing (default: 20000 on cpu, 200000 on cuda)")
-    d.add_argument("--baseline-n", type=int, default=2000,
+    d.add_argument("--baseline-n", type=cli.count, default=2000,
                    help="images per baseline timing (default: %(default)s)")
-    d.add_argument("--batch-size", type=int, default=None,
+    d.add_argument("--batch-size", type=cli.count, default=None,
                    help="data.generate batch size (default: data.generate's for the device)")
-    d.add_argument("--repeats", type=int, default=3,
+    d.add_argument("--repeats", type=cli.count, default=3,
                    help="data.generate timings per row, the best one is kept (default: %(default)s)")
     d.add_argument("--seed", type=int, default=0, help="seed of the baseline's draws (default: %(default)s)")
     d.add_argument("--json", default=None, help="also write the rows to this JSON file (default: none)")
@@ -167,12 +176,12 @@ def get_args_parser():
     t.add_argument("--arch", default="resnet18",
                    help=f"comma-separated names or all: {', '.join(models.MODELS)} (default: %(default)s)")
     t.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="(default: %(default)s)")
-    t.add_argument("--batch-size", type=int, default=512, help="(default: %(default)s, the protocol's)")
-    t.add_argument("--steps", type=int, default=None,
+    t.add_argument("--batch-size", type=cli.count, default=512, help="(default: %(default)s, the protocol's)")
+    t.add_argument("--steps", type=cli.count, default=None,
                    help="timed training steps per row (default: 50 on cuda, 3 on cpu)")
     t.add_argument("--compile-mode", default=None, choices=["default", "reduce-overhead", "max-autotune"],
                    help="also time torch.compile in this mode (slow to start) (default: not timed)")
-    t.add_argument("--probe-epochs", type=int, default=200, help="(default: %(default)s)")
+    t.add_argument("--probe-epochs", type=cli.count, default=200, help="(default: %(default)s)")
     t.add_argument("--json", default=None, help="also write the rows to this JSON file (default: none)")
     return p
 
@@ -180,6 +189,11 @@ def get_args_parser():
 def main(args):
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("bench.py: error: --device cuda asked for, but CUDA is not available")
+    if args.json:
+        try:  # before the benchmark, not after it
+            runfolder.check_out(Path(args.json).parent)
+        except ValueError as e:
+            sys.exit(f"bench.py: error: --json {args.json}: {cli.one_line(e)}")
     if args.bench == "train":
         archs = list(models.MODELS) if args.arch == "all" else args.arch.split(",")
         if unknown := [a for a in archs if a not in models.MODELS]:
@@ -197,8 +211,6 @@ def main(args):
     cuda = args.device == "cuda"
     n = args.n if args.n is not None else 200_000 if cuda else 20_000
     batch_size = args.batch_size  # None: data.generate's default for the device
-    if min(n, args.baseline_n, batch_size or 1, args.repeats) < 1:
-        sys.exit("bench.py: error: --n, --baseline-n, --batch-size and --repeats must be at least 1")
     original.seed_all(args.seed)  # the baseline draws from python, numpy and torch, as torchvision does
     name = torch.cuda.get_device_name() if cuda else "cpu"
     print(f"device {name}, torch {torch.__version__}, {torch.get_num_threads()} threads; "

@@ -19,6 +19,9 @@ import torch.nn.functional as F
 import sources
 from transforms import OBJECT_BOX, Rand, apply_all, hash32, hash_key, parse_transforms
 
+# how to get CIFAR-10 where it is missing (its download is torchvision's; nothing here downloads)
+GET_CIFAR10 = ("run python -c \"import torchvision as tv; tv.datasets.CIFAR10('cifar', download=True)\" and set "
+               "CIFAR_DIR=$PWD/cifar")
 CIFAR = {  # name: (folder, training files, test files, label key, number of classes)
     "cifar10": ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"], b"labels", 10),
     "cifar100": ("cifar-100-python", ["train"], ["test"], b"fine_labels", 100),

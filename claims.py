@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import experiments
+import runner
 from paper import E2_DEPTH, REFERENCE
 from runfolder import read_records
 
@@ -24,13 +25,14 @@ NAN = float("nan")
 
 
 def mean_ci(values):
-    """Mean and the half-width of its 95% t-interval (0 for a single value)."""
+    """Mean and the half-width of its 95% t-interval; the half-width is NaN (no interval, "n/a")
+    for a single value, never 0."""
     n = len(values)
     if n == 0:
         return NAN, NAN
     mean = sum(values) / n
     if n < 2:
-        return mean, 0.0
+        return mean, NAN
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     return mean, T_975.get(n - 1, 1.96) * sd / math.sqrt(n)
 
@@ -51,8 +53,15 @@ def verdict(*numbers, holds):
 
 def accuracy(path, n=1, j=1):
     """The test accuracy of record j of a result file with n records (a pretraining's file: its one
-    record); a broken file stops everything with its name (runfolder.read_records)."""
-    return read_records(path, "test_acc", n=n)[j - 1]["test_acc"]
+    record); a broken file, or an accuracy outside [0, 1], stops everything with its name."""
+    return read_records(path, "test_acc", n=n, low=0, high=1)[j - 1]["test_acc"]
+
+
+def planned(runs):
+    """A check for the results of a plan's runs: check(folder) raises BrokenResult if that folder's
+    result was not made by the command the plan gives it (other sizes, other flags)."""
+    by_out = {r.out: r for r in runs}
+    return lambda folder: runner.check_result(by_out[folder])
 
 
 def _gather(found, n_planned, what, where, command):
@@ -82,12 +91,13 @@ GAP_BEATS_SPAN = ("architecture", "pretraining_samples")  # where the paper's ga
 def e1_results(scale, root="runs", cifar_dir=None, seeds=None):
     """{dataset: {factor: [record per (value, kind)]}} from the E1 runs present, in the figure's
     order: each record's transfer (probe test) and pretraining test accuracy per seed."""
-    _, points = experiments.e1(scale, root, cifar_dir, seeds)
-    found = {}
+    runs, points = experiments.e1(scale, root, cifar_dir, seeds)
+    check, found = planned(runs), {}
     for p in points:
         probe, pre = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre.exists():
             found.setdefault((p.dataset, p.factor, p.value, p.kind), {})[p.seed] = (accuracy(probe), accuracy(pre))
+            check(p.probe), check(p.pretrain)
     _gather(found, len(points), "E1", f"{root}/{scale}", f"make fig2 SCALE={scale}")
     out = {}
     for dataset in experiments.DATASETS_E1:
@@ -162,8 +172,11 @@ def e1_claims(results):
             for dataset, factors in results.items()}
 
 
-def _pm(x, ci):
-    return f"{x:.3f} ± {ci:.3f}" if math.isfinite(x) else "n/a"
+def pm(x, ci, digits=3):
+    """x ± its 95% half-width, "x ± n/a" with one seed, "n/a" for no value."""
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:.{digits}f} ± " + (f"{ci:.{digits}f}" if math.isfinite(ci) else "n/a")
 
 
 def e1_tables(results):
@@ -177,7 +190,7 @@ def e1_tables(results):
             paper = f"{r['paper'][0]:.2f} / {r['paper'][1]:.2f}" if r["paper"] else "-"
             beats = "-" if r["factor"] not in GAP_BEATS_SPAN else yes(r["gap_beats_span"])
             lines.append(f"| {DATASET_LABELS[dataset]} | {experiments.FACTORS[r['factor']].label} | "
-                         f"{_pm(r['gap'], r['gap_ci'])} | {yes(r['same_ahead'])} | {yes(r['interval_above_0'])} | "
+                         f"{pm(r['gap'], r['gap_ci'])} | {yes(r['same_ahead'])} | {yes(r['interval_above_0'])} | "
                          f"{r['span_same']:.3f} | {r['span_different']:.3f} | {beats} | {paper} |")
     lines += ["", "| dataset | claim | ours | paper | holds |", "|---|---|---:|---:|---|"]
     for dataset, (_, cross) in claims.items():
@@ -192,12 +205,13 @@ def e1_tables(results):
 
 def ft_results(scale, root="runs", seeds=None):
     """{target samples: {factor: [record per (value, kind)]}} from the E1-FT runs present."""
-    _, points = experiments.e1_ft(scale, root, seeds=seeds)
-    found = {}
+    runs, points = experiments.e1_ft(scale, root, seeds=seeds)
+    check, found = planned(runs), {}
     for p in points:
         path = Path(p.run) / "results.json"
         if path.exists():
             found.setdefault((p.target, p.factor, p.value, p.kind), {})[p.seed] = accuracy(path)
+            check(p.run)
     _gather(found, len(points), "E1-FT", f"{root}/{scale}", f"make fig2-finetune SCALE={scale}")
     out = {}
     for n in experiments.E1_FT[scale]["target_values"]:
@@ -220,7 +234,7 @@ def ft_tables(results):
     for n, rows in claims.items():
         for f, r in rows.items():
             paper = REFERENCE["e1_ft"]["gap"].get(n, {}).get(f)
-            lines.append(f"| {n:,} | {experiments.FACTORS[f].label} | {_pm(r['gap'], r['gap_ci'])} | "
+            lines.append(f"| {n:,} | {experiments.FACTORS[f].label} | {pm(r['gap'], r['gap_ci'])} | "
                          f"{yes(r['same_ahead'])} | {yes(r['interval_above_0'])} | "
                          f"{'-' if paper is None else f'{paper:.2f}'} |")
     few, many = min(claims), max(claims)
@@ -238,14 +252,15 @@ def ft_tables(results):
 def e2_results(scale, root="runs", seeds=None):
     """{arch: [record per (k, j)]} from the E2 runs present: probe test accuracy on t_j of the
     model pretrained on t_k per seed, and the pretraining's test accuracy (on t_k)."""
-    _, points = experiments.e2(scale, root, seeds=seeds)
-    found, pre = {}, {}
+    runs, points = experiments.e2(scale, root, seeds=seeds)
+    check, found, pre = planned(runs), {}, {}
     for p in points:
         probe, pre_path = Path(p.probe) / "results.json", Path(p.pretrain) / "results.json"
         if probe.exists() and pre_path.exists():
             pre[p.arch, p.k, p.seed] = accuracy(pre_path)
             for j in range(1, E2_DEPTH + 1):
                 found.setdefault((p.arch, p.k, j), {})[p.seed] = accuracy(probe, E2_DEPTH, j)
+            check(p.probe), check(p.pretrain)
     _gather({k: v for k, v in found.items() if k[2] == 1}, len(points), "E2", f"{root}/{scale}",
             f"make fig4 SCALE={scale}")
     out = {}
@@ -297,7 +312,7 @@ def e2_table(rows):
         paper = " / ".join("-" if x is None else f"{x:.2f}" for x in r["paper"]) if r["paper"] else "-"
         lines.append(f"| {r['arch']} | {r['seen']:.3f} | {r['unseen']:.3f} | {yes(r['seen_above'])} | "
                      f"{r['falls']} of {r['of']} k | {r['first_on_last']:.3f} | {r['last_on_last']:.3f} | "
-                     f"{_pm(r['gain'], r['gain_ci'])} | {yes(r['gain_holds'])} | {paper} |")
+                     f"{pm(r['gain'], r['gain_ci'])} | {yes(r['gain_holds'])} | {paper} |")
     return "\n".join(lines)
 
 
@@ -329,15 +344,17 @@ def e4_claims(results):
 def check_rows(scale="paper", root="runs"):
     """(claim, ours, paper, holds) for the runs of experiments.paper_check; holds is None for a
     number shown beside the paper's without a claim on it."""
-    _, points = experiments.paper_check(scale, root)
+    runs, points = experiments.paper_check(scale, root)
+    check = planned(runs)
 
-    def probe(path, n=1, j=1):
-        path = Path(path) / "results.json"
-        return accuracy(path, n, j) if path.exists() else NAN
+    def probe(folder, n=1, j=1):
+        path = Path(folder) / "results.json"
+        return accuracy(path, n, j) if path.exists() and not check(folder) else NAN
 
-    def invariance(path):
-        path = Path(path) / "invariance.json"
-        records = read_records(path, "l2", fields=("distribution", "transforms")) if path.exists() else []
+    def invariance(folder):
+        path = Path(folder) / "invariance.json"
+        records = read_records(path, "l2", fields=("distribution", "transforms"), low=0) \
+            if path.exists() and not check(folder) else []
         return next((r["l2"] for r in records if (r["distribution"], r["transforms"]) ==
                      ("train", experiments.CHECK_E3)), NAN)
 

@@ -9,9 +9,9 @@ A refusal is a ValueError (or an argparse error) that main() turns into one line
 import argparse
 import math
 import re
+import signal
 import sys
-
-import torch
+from pathlib import Path
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,6 +64,8 @@ def seed(text):
 
 def device(text):
     """argparse type: cpu, cuda or cuda:N, of a device that is there."""
+    import torch  # here, not at the top: a script imports cli first, before torch (quiet_start)
+
     try:
         d = torch.device(text)
     except RuntimeError:
@@ -72,6 +74,19 @@ def device(text):
     found = torch.cuda.device_count() if torch.cuda.is_available() else 0
     _check(d.type == "cpu" or (d.index or 0) < found, f"{text} asked for, but this machine has {found} CUDA devices")
     return text
+
+
+def sweep_device(text):
+    """argparse type of a sweep's device: auto, or a device (cpu, cuda: every GPU, or cuda:N)."""
+    return text if text == "auto" else device(text)
+
+
+def jobs(text):
+    """argparse type of --jobs: auto, or a whole number of worker processes, at least 1."""
+    if text == "auto":
+        return text
+    _check(text.isdigit() and int(text) >= 1, f"must be auto or a whole number, at least 1, got {text!r}")
+    return int(text)
 
 
 def parse_classes(spec):
@@ -115,13 +130,28 @@ def one_line(e):
 
 def run_main(prog, fn, args):
     """fn(args) as a script's main(): a refusal (ValueError), a failed read or write (OSError) or
-    Ctrl-C ends it with one line `prog: ...` and a non-zero exit, never a traceback."""
+    Ctrl-C ends it with one line `prog: ...` and a non-zero exit, never a traceback. (Before main,
+    while torch loads, quiet_start's handler does the same.)"""
+    if signal.getsignal(signal.SIGINT) is quiet_interrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # from here on, KeyboardInterrupt
     try:
         return fn(args)
     except (ValueError, OSError) as e:
         sys.exit(f"{prog}: error: {one_line(e)}")
     except KeyboardInterrupt:
         sys.exit(f"{prog}: interrupted: no result was written; the same command makes the run again")
+
+
+def quiet_start(name):
+    """Called first thing by a script with its __name__: run from the command line, a Ctrl-C while
+    its modules load (torch takes seconds) ends it with one line, not the import's traceback;
+    run_main takes over once main() starts. Imported as a module, nothing happens."""
+    if name == "__main__":
+        signal.signal(signal.SIGINT, quiet_interrupt)
+
+
+def quiet_interrupt(signum, frame):
+    sys.exit(f"{Path(sys.argv[0]).name}: interrupted while starting; nothing was written")
 
 
 def ensure_fits(nbytes, device, what):
@@ -135,6 +165,8 @@ def ensure_fits(nbytes, device, what):
 
 def free_memory(device):
     """Bytes free on device: CUDA's free memory, or MemAvailable on Linux; None if unknown."""
+    import torch
+
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
@@ -148,6 +180,8 @@ def free_memory(device):
 def add_run_args(p, default_out):
     """The flags every run shares: its seed, where it runs and where its folder is (by default
     default_out, then 8 hex digits of the settings); returns p."""
+    import torch
+
     p.add_argument("--seed", type=seed, default=0,
                    help="the run's seed: its data, initialisation, shuffling and pairs, 0 to 2^32 - 1 "
                         "(default: %(default)s)")

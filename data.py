@@ -13,6 +13,10 @@ reads SI-Score images instead. The transformations live in transforms.py. Beside
 Transforms-2D, a Dataset can be CIFAR with the transformations on whole images, or one of E4's
 composites (objects pasted onto CIFAR-10 or onto black); load() makes any of them.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import argparse
 import os
 from dataclasses import dataclass
@@ -21,7 +25,6 @@ from pathlib import Path
 import torch
 
 import cifar
-import cli
 import sources
 from transforms import CATEGORIES, REGISTRY, TRANSFORMS, Rand, apply_all, hash32, hash_key, parse_transforms
 
@@ -192,7 +195,7 @@ def get_args_parser():
                         f"categories: {', '.join(CATEGORIES)}")
     p.add_argument("--n", type=cli.count, default=64, help="number of samples (default: %(default)s)")
     p.add_argument("--seed", type=cli.seed, default=0, help="dataset seed, 0 to 2^32 - 1 (default: %(default)s)")
-    p.add_argument("--split", default="train", help="split name (default: %(default)s)")
+    p.add_argument("--split", default="train", choices=["train", "val", "test"], help="(default: %(default)s)")
     add_data_args(p)
     p.add_argument("--device", type=cli.device, default="cpu", help="cpu or cuda (default: %(default)s)")
     p.add_argument("--out", default="figures/grid.png", help="image to write (default: %(default)s)")

@@ -3,14 +3,17 @@
     python experiments.py fig2 --scale small             # E1: train and probe what is missing
     python experiments.py fig2 --scale paper --commands  # one command per run, for a cluster
 
-fig2 (and fig3) is E1, fig4 E2, table-invariance E3, table-irrelevant E4 (needs CIFAR-10). A run
-is a train.py, transfer.py or invariance.py command with its own folder, named by its
-configuration, so a run that two points share is made once. Runs whose results exist are
-skipped; the rest go to worker processes (runner.py), pretrainings before the probes that need
-them. Each experiment below is one section: its settings per scale beside its plan, the one place
-that defines a run. `paper` is the paper's protocol; `small` is the same design reduced to fit a
-2-core CPU (PROTOCOL.md section 6 says why each reduction).
+fig2 (and fig3) is E1, fig4 E2, table-invariance E3, table-irrelevant E4 (needs CIFAR-10). A run is
+a train.py, transfer.py or invariance.py command with a folder named by its configuration, so a run
+two points share is made once; done runs are skipped, the rest go to worker processes (runner.py).
+Each experiment is one section: its settings per scale beside its plan, the one place that defines
+a run. `paper` is the paper's protocol; `small` the design made to fit a 2-core CPU (PROTOCOL.md
+section 6 says why); `tiny` every step on a few dozen images, a check of a machine, not results.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import os
 import sys
 from pathlib import Path
@@ -18,10 +21,11 @@ from typing import NamedTuple
 
 import cifar
 import models
+import runfolder
 import runner
 from cli import Parser, add_seeds_arg
 from paper import ALL_TRANSFORMS, E2_DEPTH, class_split, e4_objects, nested_transforms, transform_sets
-from runner import Run, command
+from runner import Run
 
 
 def classes_arg(ids):
@@ -59,9 +63,8 @@ def probe_run(out, s, pre, arch, data_args, sets, samples, seed):
 # under T_same; pretrainings under T_same or T_diff, one factor varied at a time; each probed.
 
 E1 = {
-    # small (PROTOCOL.md section 6 gives the measurement behind each choice): networks 1/8 as wide,
-    # every pretraining sees 12,000 distinct images (epochs = 12,000 / samples) at batch 32 and lr 2e-3;
-    # resnet50 and densenet121 (1/4 wide, lr 4e-3) 8,000 images, the ViT (1/4 wide, lr 5e-4) 24,000
+    # small (PROTOCOL.md section 6): 1/8 as wide, 12,000 distinct images per pretraining (epochs =
+    # 12,000 / samples), batch 32, lr 2e-3; resnet50 and densenet121 8,000 images, the ViT 24,000
     "small": dict(seeds=3, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
                   val_samples=250, test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=200,
                   arch={"resnet50": dict(train_samples=8000, image_budget=8000),
@@ -69,9 +72,11 @@ E1 = {
                         "vit": dict(width=0.25, lr=5e-4, train_samples=24_000, image_budget=24_000)}),
     "paper": dict(seeds=10, width=1.0, epochs=50, batch_size=512, train_samples=50_000, val_samples=10_000,
                   test_samples=10_000, probe_samples=50_000, probe_test_samples=10_000, probe_epochs=200),
+    "tiny": dict(seeds=1, width=0.0625, image_budget=64, batch_size=16, train_samples=64, val_samples=8,
+                 test_samples=16, probe_samples=32, probe_test_samples=16, probe_epochs=2),
 }
 # CIFAR at paper scale: every split as asked for, or all that the chosen classes have (cifar.split_sizes)
-E1_CIFAR = {"small": {}, "paper": dict(train_samples=20_000, val_samples=2000, test_samples=5000,
+E1_CIFAR = {"small": {}, "tiny": {}, "paper": dict(train_samples=20_000, val_samples=2000, test_samples=5000,
                                        probe_samples=20_000, probe_test_samples=5000,
                                        values={"pretraining_samples": [1000, 2500, 5000, 10_000, 20_000]})}
 
@@ -90,15 +95,15 @@ FACTORS = {  # E1's factors: the plan and the figures read this; a new factor is
     # models.MODELS itself, read when a plan is made: a new architecture is part of E1 at once
     "architecture": Factor("architecture", "arch", dict.fromkeys(E1, models.MODELS)),
     "pretraining_samples": Factor("pretraining samples", "train_samples",
-                                  {"small": [2000, 3000, 4000, 6000, 12_000],
+                                  {"small": [2000, 3000, 4000, 6000, 12_000], "tiny": [32, 64],
                                    "paper": [1000, 10_000, 50_000, 100_000, 500_000]}),
     # PROTOCOL.md section 5.1: here the pretraining uses the target classes themselves
     "target_samples": Factor("target samples (probe)", "probe_samples",
-                             {"small": [50, 200, 500, 1000, 2000], "paper": [50, 200, 500, 2000, 5000]},
+                             {"small": [50, 200, 500, 1000, 2000], "tiny": [16, 32],
+                              "paper": [50, 200, 500, 2000, 5000]},
                              fixed={"classes": "same"}, pretraining=False),
 }
-KINDS = ("same", "different")
-DATASETS_E1 = ["t2d", *cifar.CIFAR]
+KINDS, DATASETS_E1 = ("same", "different"), ["t2d", *cifar.CIFAR]
 
 
 def factor_values(name, scale, dataset="t2d"):
@@ -156,13 +161,13 @@ def e1(scale, root="runs", cifar_dir=None, seeds=None):
 
 
 # ----------------------------------------------------------------------------------------
-# E1-FT (the appendix): E1's pretrainings on Transforms-2D, the factors that vary the
-# pretraining, each model fully fine-tuned (PROTOCOL.md section 4.3) on 200 and on 2,000 target samples.
+# E1-FT (the appendix): E1's Transforms-2D pretrainings fully fine-tuned (PROTOCOL.md section 4.3)
 
 E1_FT = {
     # small: 4,000 images of fine-tuning (200 samples: 20 epochs, 2,000: 2) at batch 64
     "small": dict(target_values=[200, 2000], finetune_budget=4000, probe_batch_size=64),
     "paper": dict(target_values=[200, 2000], finetune_epochs=50),
+    "tiny": dict(target_values=[16, 32], finetune_budget=32),
 }
 FT_FACTORS = [name for name, f in FACTORS.items() if f.pretraining]
 
@@ -202,18 +207,17 @@ def e1_ft(scale, root="runs", cifar_dir=None, seeds=None):
 
 
 # ----------------------------------------------------------------------------------------
-# E2 (Figure 4): nested transformation sets. Per seed an ordered draw of 8 transformations, t_k
-# the first k; one model per (architecture, k) on the seed's 30 E1 target objects, each probed
-# on every t_j by one transfer.py run.
+# E2 (Figure 4): nested transformation sets t_k, the first k of a seed's 8; one model per
+# (architecture, k) on the seed's E1 target objects, probed on every t_j by one transfer.py run.
 
 E2 = {
-    # small (PROTOCOL.md section 6): 10 classes, the first 10 of the seed's targets; E1's resnet18 settings,
-    # densenet121 6,000 images at 1/8 width, the ViT 8,000; probes on 500 samples of each t_j
+    # small (PROTOCOL.md section 6): the seed's first 10 targets; densenet121 6,000 images, the ViT 8,000
     "small": dict(seeds=2, classes=10, width=0.125, image_budget=12_000, batch_size=32, lr=2e-3, train_samples=12_000,
                   val_samples=200, test_samples=400, probe_samples=500, probe_test_samples=250, probe_epochs=200,
                   arch={"densenet121": dict(train_samples=6000, image_budget=6000),
                         "vit": dict(width=0.25, lr=5e-4, train_samples=8000, image_budget=8000)}),
     "paper": {**E1["paper"], "epochs": 100, "batch_size": 256, "probe_batch_size": 256},  # as the original
+    "tiny": {**E1["tiny"], "classes": 4},
 }
 E2_ARCHS = ["resnet18", "vgg11", "densenet121", "vit"]
 
@@ -254,6 +258,7 @@ E3 = {
     "small": dict(seeds=2, width=0.125, image_budget=2000, batch_size=32, train_samples=1000, val_samples=100,
                   test_samples=200, invariance_samples=128),
     "paper": {**E1["paper"], "invariance_samples": 10_000},
+    "tiny": {**E1["tiny"], "invariance_samples": 8},
 }
 E3_KINDS = {"objects": [], "random": ["--objects", "random", "--backgrounds", "random"]}
 
@@ -292,8 +297,7 @@ def e3(scale, root="runs", cifar_dir=None, seeds=None):
 
 
 # ----------------------------------------------------------------------------------------
-# E4 (the "invariance can hurt" table): objects pasted onto CIFAR-10; four pretraining tasks,
-# each probed on all four and measured for invariance to object and to background changes.
+# E4 (the "invariance can hurt" table): four tasks of objects and CIFAR-10, each model probed on all four
 
 E4 = {
     # paper: 200 epochs on CIFAR-10's 45,000 training images (the last 5,000 are val), probes of 100
@@ -301,6 +305,7 @@ E4 = {
                   test_samples=500, probe_samples=2000, probe_test_samples=500, probe_epochs=100),
     "paper": {**E1["paper"], "epochs": 200, "train_samples": 45_000, "val_samples": 5000, "test_samples": 10_000,
               "probe_samples": 45_000, "probe_test_samples": 10_000, "probe_epochs": 100},
+    "tiny": E1["tiny"],
 }
 E4_TASKS = {  # task: (folder name, dataset, label)
     "C&C": ("cc", "cifar10", "cifar"),
@@ -308,8 +313,7 @@ E4_TASKS = {  # task: (folder name, dataset, label)
     "C+O&O": ("coo", "cifar10+objects", "object"),
     "O&O": ("oo", "black+objects", "object"),
 }
-PLACEMENTS = ["fixed", "translated"]
-INVARIANCES = ["object", "background"]  # what differs within a pair: invariance.py --vary
+PLACEMENTS, INVARIANCES = ["fixed", "translated"], ["object", "background"]  # the latter: invariance.py --vary
 
 
 class Cell(NamedTuple):
@@ -363,8 +367,7 @@ def e4(scale, root="runs", cifar_dir=None, seeds=None):
 
 
 # ----------------------------------------------------------------------------------------
-# paper-check: the few paper-scale runs behind the headline numbers, from the paper-scale plans
-# themselves (the same folders, so `make fig2 SCALE=paper` does not train them again)
+# paper-check: the headline runs, taken from the plans themselves (make fig2 does not train them again)
 
 CHECK_E3 = "rotate"  # E3's model trained on it, against the one trained on nothing
 
@@ -399,19 +402,18 @@ def get_args_parser():
                    help="whose runs: fig2 (and fig3) E1, fig2-finetune E1-FT, fig4 E2, table-invariance E3, "
                         "table-irrelevant E4, paper-check the paper-scale headline runs")
     p.add_argument("--scale", choices=list(E1), default=None,
-                   help="small or paper (default: small; paper for paper-check)")
+                   help="small, paper or tiny (default: small; paper for paper-check)")
     p.add_argument("--root", default="runs", help="folder of all runs (default: %(default)s)")
     add_seeds_arg(p)
     p.add_argument("--cifar-dir", default=os.environ.get("CIFAR_DIR"),
                    help="folder with cifar-10-batches-py/ and/or cifar-100-python/: adds E1's CIFAR versions and "
                         "E3's CIFAR columns; E4 needs CIFAR-10 (default: $CIFAR_DIR: %(default)s)")
-    p.add_argument("--jobs", default="auto",
+    p.add_argument("--jobs", type=cli.jobs, default="auto",
                    help="worker processes (per GPU on CUDA); auto: one per CPU core, or one per GPU "
                         "(default: %(default)s)")
-    p.add_argument("--device", default="auto",
+    p.add_argument("--device", type=cli.sweep_device, default="auto",
                    help="cpu, cuda (every visible GPU) or cuda:N; auto: cuda if there is one (default: %(default)s)")
-    p.add_argument("--commands", action="store_true",
-                   help="print one command per run instead of running them, longest first, pretrainings first")
+    p.add_argument("--commands", action="store_true", help="print one command per run instead, pretrainings first")
     p.add_argument("--stage", choices=["pretrain", "probe"], default=None,
                    help="with --commands: only this stage, probe including invariance (default: both)")
     p.add_argument("--allow-cpu", action="store_true", help="paper-check: run even without a GPU")
@@ -419,21 +421,23 @@ def get_args_parser():
 
 
 def main(args):
+    cli.run_main("experiments.py", sweep, args)
+
+
+def sweep(args):
+    """Plan the figure's runs, then print their commands or make the missing ones."""
     args.scale = args.scale or ("paper" if args.figure == "paper-check" else "small")
+    runfolder.check_out(args.root)  # a file, or a folder this process cannot write in, before any planning
     if args.figure == "table-irrelevant" and "cifar10" not in cifar.found(args.cifar_dir):
-        sys.exit(f"experiments.py: table-irrelevant needs CIFAR-10, not found under CIFAR_DIR="
-                 f"{args.cifar_dir or ''!r}: run python -c \"import torchvision as tv; tv.datasets.CIFAR10('cifar', "
-                 "download=True)\" and set CIFAR_DIR=$PWD/cifar (see README)")
+        sys.exit(f"experiments.py: table-irrelevant needs CIFAR-10, not under CIFAR_DIR={args.cifar_dir or ''!r}: "
+                 f"{cifar.GET_CIFAR10}")
     if args.figure in ("fig2", "table-invariance") and not cifar.found(args.cifar_dir):
         where = f"no CIFAR under {args.cifar_dir!r}" if args.cifar_dir else "CIFAR_DIR is not set"
         print(f"experiments.py: {where} (see README): the CIFAR parts are skipped", file=sys.stderr)
     runs, _ = PLANS[args.figure](args.scale, args.root, args.cifar_dir, args.seeds)
     runs = sorted(runs, key=lambda r: (bool(r.needs), -r.cost))
     if args.commands:
-        for r in runs:
-            if args.stage is None or bool(r.needs) == (args.stage == "probe"):
-                print(command(r))
-        return
+        return runner.print_commands(runs, args.stage)
     if args.figure == "paper-check" and not (args.allow_cpu or runner.has_gpu(args.device)):
         sys.exit("experiments.py: paper-check trains at the paper's scale and needs a GPU (--allow-cpu to try anyway)")
     failed = runner.run(runs, args.jobs, args.device, name=f"{args.figure} ({args.scale})",

@@ -12,6 +12,10 @@ sweep with one name: several sets (--transforms rotate hue none) on several test
 invariance.json: {"samples", "records": [{"distribution", "transforms", "vary", "l2", "cosine"}],
 "settings"}. Features that are not finite, or that do not vary between images (0 / 0), are refused.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import dataclasses
 from pathlib import Path
 
@@ -19,7 +23,6 @@ import torch
 import torch.nn.functional as F
 
 import cifar
-import cli
 import data
 import models
 import runfolder
@@ -81,6 +84,9 @@ def distributions(names, ds, ckpt_args):
             out[name] = ds
         elif name == "train":
             c = ckpt_args
+            if "dataset" not in c or "objects" not in c:
+                raise ValueError("the checkpoint does not say what data it was trained on (no dataset or objects "
+                                 "in its arguments): give the distribution as data and the data flags instead of train")
             out[name] = data.Dataset(c.get("dataset", "t2d"), (), tuple(cli.parse_classes(c["classes"])),
                                      c.get("objects", "procedural"), c.get("backgrounds", "procedural"),
                                      c.get("data_dir") or ds.data_dir, c.get("label", "object"),

@@ -180,6 +180,9 @@ def build(arch: str, num_classes: int, width: float = 1.0) -> Backbone:
         raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)}")
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
         raise ValueError(f"width must be a finite number above 0, got {width!r}")
+    if round(64 * width) < 1:  # below it the narrowest layers would round to no channel (the floor of 8 hid it)
+        raise ValueError(f"--width {width:g} is too narrow: the first layer would have {64 * width:.2g} of its 64 "
+                         "channels (1/128 is the least)")
     return MODELS[arch].build(num_classes, width)
 
 

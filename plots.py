@@ -12,8 +12,11 @@ PNG and PDF with a JSON of its numbers, and prints its claims table (claims.py) 
 paper's numbers. invariance_heatmap draws E3's appendix heatmap; the tables (E3, E4) and the
 report are tables.py's.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import os
-import sys
 import textwrap
 from pathlib import Path
 
@@ -23,9 +26,9 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
 import claims  # noqa: E402
-import cli
 import data  # noqa: E402
 import experiments  # noqa: E402
+import runfolder  # noqa: E402
 from cli import Parser
 from runfolder import finite, write_json  # noqa: E402
 
@@ -303,16 +306,18 @@ def get_args_parser():
     return p
 
 
-def main(args):
-    try:
-        if args.figure == "fig1":
-            fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
-        else:
-            cifar = {"cifar_dir": args.cifar_dir} if args.figure in ("fig2", "fig3") else {}
-            FIGURES[args.figure][1](args.scale, args.out, args.root, seeds=args.seeds, **cifar)
-    except ValueError as e:
-        sys.exit(f"plots.py: error: {e}")
+def draw(args):
+    runfolder.check_out(Path(args.out).parent)  # a file, or a folder not writable: before any work
+    if args.figure == "fig1":
+        fig1(args.out, args.object, args.samples, args.seed, args.objects, args.backgrounds)
+    else:
+        cifar = {"cifar_dir": args.cifar_dir} if args.figure in ("fig2", "fig3") else {}
+        FIGURES[args.figure][1](args.scale, args.out, args.root, seeds=args.seeds, **cifar)
     print(f"wrote {args.out} and {Path(args.out).with_suffix('.pdf')}")
+
+
+def main(args):
+    cli.run_main("plots.py", draw, args)
 
 
 if __name__ == "__main__":

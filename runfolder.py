@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from cli import one_line
+from cli import one_line, parse_classes
 
 try:
     import fcntl
@@ -47,20 +47,54 @@ RUN_FILES = ("results.json", "invariance.json", "checkpoint.pt", "metrics.jsonl"
 # The run folder
 
 
+# What each script leaves in a finished run folder, its result file first, and the number in it
+# that must be finite (and in range) for the run to count as done
+RESULTS = {"train.py": ("results.json", "checkpoint.pt"), "transfer.py": ("results.json",),
+           "invariance.py": ("invariance.json",)}
+NUMBERS = {"results.json": ("test_acc", 0, 1), "invariance.json": ("l2", 0, math.inf)}
+DIGESTS = ("checkpoint_sha256", "objects_digest", "backgrounds_digest", "data_dir_digest")
+
+
 def settings(args):
-    """What a run's results depend on: every flag but the RUNTIME ones, and the checkpoint's
-    SHA-256 if the run reads one; as they read back from a result file (tuples as lists)."""
+    """What a run's results depend on: every flag but the RUNTIME ones, plus digests of what it
+    reads (the checkpoint's SHA-256; an SI-Score or CIFAR folder's file names, sizes and times), so
+    that a run whose inputs changed since is not done; as they read back from a result file."""
     s = {k: v for k, v in vars(args).items() if k not in RUNTIME}
     if s.get("checkpoint"):
         s["checkpoint_sha256"] = file_digest(s["checkpoint"])
+    for key in ("objects", "backgrounds"):
+        if s.get(key) not in (None, "procedural", "random"):
+            s[f"{key}_digest"] = folder_digest(s[key])
+    if s.get("dataset", "t2d") != "t2d" and s.get("data_dir"):
+        s["data_dir_digest"] = folder_digest(s["data_dir"])
     return json.loads(json.dumps(s))
+
+
+def comparable(s):
+    """Settings as they compare: a checkpoint and a data folder by their digests, not their paths
+    (a folder moved is the same data); class lists and transformation lists as what they name (0-2
+    is 0,1,2; geometric is its six). Unreadable values are compared as written."""
+    import transforms  # not at the top: transforms.py is the data's, this module the run's
+
+    folders = ("checkpoint", "data_dir", *(k for k in ("objects", "backgrounds")
+                                           if s.get(k) not in (None, "procedural", "random")))
+    s = {k: v for k, v in s.items() if k not in folders}
+    parsers = {"classes": parse_classes, "pasted": parse_classes, "transforms": transforms.parse_transforms}
+    for key, parse in parsers.items():
+        try:
+            if key in s:
+                s[key] = [parse(v) for v in s[key]] if isinstance(s[key], list) else parse(s[key])
+        except ValueError:
+            pass
+    return s
 
 
 def default_name(args, readable):
     """readable-<8 hex digits of the settings>: runs with distinct settings get distinct default
-    folders. The checkpoint's digest is left out, so that a probe of a checkpoint trained again
-    lands in the same folder and is refused there, not made beside the old one."""
-    s = {k: v for k, v in settings(args).items() if k != "checkpoint_sha256"}
+    folders, equal settings written differently the same one. The digests are left out, so that a
+    probe of a checkpoint trained again lands in the same folder and is refused there, not made
+    beside the old one."""
+    s = {k: v for k, v in comparable(settings(args)).items() if k not in DIGESTS}
     return f"{readable}-{hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()[:8]}"
 
 
@@ -83,6 +117,16 @@ def file_digest(path):
     return _digests[key]
 
 
+def folder_digest(folder):
+    """SHA-256 of the names and sizes of every file under folder: it changes when an image is added,
+    removed or rewritten to another size, without reading the images, and not when the folder is
+    copied or moved."""
+    h = hashlib.sha256()
+    for p in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        h.update(f"{p.relative_to(folder)}\0{p.stat().st_size}\n".encode())
+    return h.hexdigest()
+
+
 def _short(v):
     s = json.dumps(v)
     return s if len(s) <= 40 else s[:37] + "..."
@@ -94,28 +138,84 @@ def defaults(parser):
     return json.loads(json.dumps({a.dest: a.default for a in parser._actions if a.dest != "help"}))
 
 
-def is_done(out, result, args, parser):
-    """True if out holds this run's result already; raises ValueError if out holds a run made
-    with other settings, False if there is nothing (or --force). A setting that the stored run
-    lacks counts as the parser's default: adding a flag keeps the runs made before it done as
-    long as the flag is left at its default."""
-    path = Path(out) / result
-    if args.force or not path.is_file():
-        return False
+def holder(out):
+    """The script whose result is in out, or None: the result file says it ("script"); older ones
+    by their file and settings (a probe's results.json names its checkpoint, a pretraining's not)."""
+    for name in ("invariance.json", "results.json"):
+        try:
+            obj = json.loads((Path(out) / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(obj, dict) and obj.get("script"):
+            return obj["script"]
+        if name == "invariance.json":
+            return "invariance.py"
+        return "transfer.py" if "checkpoint" in (obj.get("settings") or {}) else "train.py"
+    return None
+
+
+def changes(stored, args, parser, digests=True):
+    """The settings that differ between a stored run and the one asked for: [(key, was, now)]. A
+    setting the stored run lacks counts as the parser's default: adding a flag keeps the runs made
+    before it done as long as the flag is left at its default."""
+    asked, default = settings(args), defaults(parser)
+    if not digests:  # a check of the sizes and flags only: no checkpoint is read
+        asked = {k: v for k, v in asked.items() if k not in DIGESTS}
+        stored = {k: v for k, v in stored.items() if k not in DIGESTS}
+    stored = {**{k: default[k] for k in asked.keys() - stored.keys() if k in default}, **stored}
+    was, now = (comparable({k: d.get(k, "(missing)") for k in asked.keys() | stored.keys()}) for d in (stored, asked))
+    return [(k, was.get(k), now.get(k)) for k in sorted(was.keys() | now.keys()) if was.get(k) != now.get(k)]
+
+
+def stored_settings(path):
+    """The settings a result file says made it; BrokenResult (a ValueError) if it cannot say."""
     try:
-        stored = json.loads(path.read_text()).get("settings")
+        stored = json.loads(Path(path).read_text()).get("settings")
     except (OSError, ValueError, AttributeError):
         stored = None
     if not isinstance(stored, dict):
-        raise ValueError(f"{path} is unreadable or does not say which settings made it: delete it or use --force")
-    asked, default = settings(args), defaults(parser)
-    stored = {**{k: default[k] for k in asked.keys() - stored.keys() if k in default}, **stored}
-    was, now = ({k: d.get(k, "(missing)") for k in sorted(asked.keys() | stored.keys())} for d in (stored, asked))
-    changed = [k for k in was if was[k] != now[k]]
+        raise BrokenResult(f"{path} is unreadable or does not say which settings made it: delete it or use --force")
+    return stored
+
+
+def is_done(out, result, args, parser):
+    """True if out holds this run, whole and sound, already; False if there is nothing, or --force,
+    or what is there is broken (a result that is not a finite number in range, a missing
+    checkpoint: the run is made again). Raises ValueError if out holds a run of another script
+    (whatever --force says: a run never removes another script's result) or one made with other
+    settings."""
+    out, prog = Path(out), parser.prog
+    other = holder(out)
+    if other and other != prog:
+        raise ValueError(f"{out} holds a run of {other}: give this run a folder of its own (--out)")
+    path = out / result
+    if args.force or not path.is_file():
+        return False
+    changed = changes(stored_settings(path), args, parser)
     if changed:
-        diff = ", ".join(f"{k}: {_short(was[k])} != {_short(now[k])}" for k in changed[:4])
+        diff = ", ".join(f"{k}: {_short(was)} != {_short(now)}" for k, was, now in changed[:4])
         raise ValueError(f"{out} holds a run with other settings ({diff}): delete it or use --force")
+    number, low, high = NUMBERS[result]
+    try:
+        read_records(path, number, low=low, high=high)
+    except BrokenResult as e:
+        print(f"{prog}: {e}: making the run again")
+        return False
+    missing = [f for f in RESULTS.get(prog, ())[1:] if not (out / f).is_file()]
+    if missing:
+        print(f"{prog}: {out} has {result} but no {missing[0]}: making the run again")
+        return False
     return True
+
+
+def check_planned(out, result, args, parser):
+    """Raise BrokenResult if the result in out was made with other settings than args (the plan's
+    command), the digests aside: what plots.py and tables.py check before they draw a result."""
+    changed = changes(stored_settings(Path(out) / result), args, parser, digests=False)
+    if changed:
+        k, was, now = changed[0]
+        raise BrokenResult(f"{Path(out) / result} was made with other settings than the plan's ({k}: {_short(was)}, "
+                           f"not {_short(now)}, and {len(changed) - 1} more): make it again (delete it)")
 
 
 def check_out(out, reads=None):
@@ -210,7 +310,7 @@ def checkpoint_run(args, parser, result, load, compute):
     asked = settings(args)  # the checkpoint's digest as it is now, before the computation
     start = time.time()
     with claim(out):
-        record = {**compute(loaded), "settings": asked}
+        record = {**compute(loaded), "script": parser.prog, "settings": asked}
         create(out, args)  # everything is computed: only now is an earlier run removed
         write_json(out / result, record)
     print(f"wrote {out / result} ({time.time() - start:.1f} s)")
@@ -282,11 +382,12 @@ class BrokenResult(ValueError):
     """A result file that exists but cannot be used: not JSON, or not the numbers it should hold."""
 
 
-def read_records(path, number, n=None, fields=()):
+def read_records(path, number, n=None, fields=(), low=-math.inf, high=math.inf):
     """The records of a result file ("records", or the file itself as its one record), each with a
-    finite number under `number` and the keys in `fields`; n: how many records it must have.
-    Raises BrokenResult naming the file and what is wrong, so that no figure or claim is ever
-    made from a broken file (a NaN gap would say "yes" to everything)."""
+    finite number under `number` in [low, high] and the keys in `fields`; n: how many records it
+    must have. Raises BrokenResult naming the file and what is wrong, so that no figure or claim is
+    ever made from a broken file (a NaN gap would say "yes" to everything, an accuracy of 7.5 draw
+    a figure)."""
     try:
         obj = json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
@@ -305,4 +406,6 @@ def read_records(path, number, n=None, fields=()):
         v = r[number]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise BrokenResult(f"{where}: {number} is {v!r}, not a finite number")
+        if not low <= v <= high:
+            raise BrokenResult(f"{where}: {number} is {v!r}, outside [{low:g}, {high:g}]")
     return records

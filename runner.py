@@ -41,6 +41,16 @@ def command(run, python="python"):
     return " ".join([python, f"{run.script}.py"] + [shlex.quote(a) for a in run.argv])
 
 
+def print_commands(runs, stage=None):
+    """One command per run (stage: only the pretrainings, or only what reads one); `| head` is fine."""
+    try:
+        for r in runs:
+            if stage is None or bool(r.needs) == (stage == "probe"):
+                print(command(r), flush=True)
+    except BrokenPipeError:  # the reader has all it wants: nothing more to say, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def status(run):
     """"done", "todo", or the one-line reason the run is refused (its folder holds another run)."""
     import runfolder
@@ -50,6 +60,15 @@ def status(run):
         return "done" if runfolder.is_done(run.out, run.result, parser.parse_args(run.argv), parser) else "todo"
     except ValueError as e:
         return str(e)
+
+
+def check_result(run):
+    """Raise runfolder.BrokenResult if run's folder holds a result that its command did not make
+    (other sizes or flags; the checkpoint's digest aside): what figures and tables check first."""
+    import runfolder
+
+    parser = importlib.import_module(run.script).get_args_parser()
+    runfolder.check_planned(run.out, run.result, parser.parse_args(run.argv), parser)
 
 
 def execute(run, device):
@@ -72,12 +91,30 @@ def execute(run, device):
     return lines[-1] if lines else "failed without a word"
 
 
-def _work(conn, device, threads):
+def _die_with_parent():
+    """Ask Linux to kill this process when the process that started it dies (SIGKILL included):
+    a killed sweep takes its workers with it, instead of leaving them training and holding their
+    folders' locks. Elsewhere a worker ends at its next run, when the closed pipe says so."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _work(conn, device, threads, parent):
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request was made
+        return
     import torch
 
     torch.set_num_threads(threads)
-    for run in iter(conn.recv, None):
-        conn.send(execute(run, device))
+    try:
+        for run in iter(conn.recv, None):
+            conn.send(execute(run, device))
+    except (EOFError, BrokenPipeError):  # the sweep is gone: nobody to report to
+        pass
 
 
 def worker_devices(jobs, device):
@@ -131,7 +168,7 @@ class Worker:
         # started with SIGINT ignored (kept across exec): Ctrl-C is the runner's alone to handle
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            self.process = ctx.Process(target=_work, args=(child, device, threads), daemon=True)
+            self.process = ctx.Process(target=_work, args=(child, device, threads, os.getpid()), daemon=True)
             self.process.start()
         finally:
             signal.signal(signal.SIGINT, handler)
@@ -165,6 +202,8 @@ def run(runs, jobs="auto", device="auto", name="runs", record=None):
     ctx = mp.get_context("spawn")  # CUDA cannot be forked
     workers = [Worker(ctx, d, threads) for d in devices]
     bar = tqdm(total=total, desc=name, unit="run", dynamic_ncols=True)
+    seconds, started = {}, {}
+    stop = signal.signal(signal.SIGTERM, _terminated)  # SIGTERM (a scheduler, kill) as Ctrl-C
     try:
         while todo or any(w.run for w in workers):
             for r in [r for r in todo if r.needs in failed]:
@@ -177,6 +216,7 @@ def run(runs, jobs="auto", device="auto", name="runs", record=None):
                     break
                 todo.remove(best := max(ready, key=lambda r: r.cost))
                 w.give(best)
+                started[best.out] = time.time()
             busy = [w for w in workers if w.run]
             if not busy:  # what is left needs a pretraining that is neither done nor planned
                 for r in todo:
@@ -197,6 +237,7 @@ def run(runs, jobs="auto", device="auto", name="runs", record=None):
                         bar.write(f"failed: {w.run.out}: {error}", file=sys.stderr)
                     else:
                         done.add(w.run.out)
+                        seconds[w.run.out] = round(time.time() - started[w.run.out], 1)
                     w.run = None
                     bar.update()
     except KeyboardInterrupt:
@@ -207,21 +248,28 @@ def run(runs, jobs="auto", device="auto", name="runs", record=None):
         stopped = sum(1 for w in workers if w.run)
         sys.exit(f"experiments.py: interrupted with {bar.n} of {total} runs made and {stopped} stopped midway; "
                  "the same command resumes with what is missing")
+    finally:
+        signal.signal(signal.SIGTERM, stop)
     for w in workers:
         w.conn.send(None)
         w.process.join()
     bar.set_postfix_str(f"failed {len(failed)}")
     bar.close()
-    write_record(record, name, start, device, jobs, runs, total, failed)
+    write_record(record, name, start, device, jobs, runs, total, failed, seconds)
     return list(failed)
 
 
-def write_record(path, name, start, device, jobs, runs, made, failed):
-    """What a sweep made, on what, at which commit, and how long it took (make report's sweeps table)."""
+def _terminated(signum, frame):
+    raise KeyboardInterrupt
+
+
+def write_record(path, name, start, device, jobs, runs, made, failed, seconds=None):
+    """What a sweep made, on what, at which commit, how long it took, and each run it made in how
+    many seconds (make report's sweeps table; gpu_check.py's estimates)."""
     import runfolder
 
     if path:
         runfolder.write_json(path, {"name": name, "seconds": round(time.time() - start, 1),
                                     "device": device_name(device), "jobs": jobs, "runs": len(runs), "made": made,
                                     "failed": list(failed), "git_revision": runfolder.git_revision(),
-                                    "finished": time.strftime("%Y-%m-%d %H:%M %Z")})
+                                    "finished": time.strftime("%Y-%m-%d %H:%M %Z"), "run_seconds": seconds or {}})

@@ -12,7 +12,12 @@ table (E4), with the paper's numbers and claims beside ours. figures re-draws ev
 (plots.py) and table whose results are present; report puts them on one page with their
 claims checks, their scale and the paper's numbers.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import json
+import math
 import os
 import shutil
 import sys
@@ -24,7 +29,9 @@ import claims
 import experiments
 import paper
 import plots
-from claims import mean_ci
+import runfolder
+import runner
+from claims import mean_ci, pm
 from cli import Parser
 from paper import REFERENCE
 from runfolder import BrokenResult, finite, git_revision, read_records, write_json, write_text
@@ -39,15 +46,18 @@ E3_REFERENCE = REFERENCE["e3"]  # the paper's resnet18, trained on objects (lowe
 def e3_values(scale, root="runs", cifar_dir=None):
     """{(kind, seed, distribution, trained, measured): L2 invariance} from every E3 measurement;
     a ValueError names what is missing, as the table needs every model."""
-    _, cells = experiments.e3(scale, root, cifar_dir)
+    runs, cells = experiments.e3(scale, root, cifar_dir)
     missing = [c for c in cells if not (Path(c.measure) / "invariance.json").exists()]
+    check = claims.planned(runs)
     if missing:
         raise ValueError(f"{len(missing)} of {len(cells)} E3 measurements under {root}/{scale} are missing "
                          f"(first: {missing[0].measure}): run `make table-invariance SCALE={scale}` first")
     values, n = {}, len(paper.ALL_TRANSFORMS) * (3 + len(cifar.found(cifar_dir)))
     for c in cells:
-        for r in read_records(Path(c.measure) / "invariance.json", "l2", n=n, fields=("distribution", "transforms")):
+        for r in read_records(Path(c.measure) / "invariance.json", "l2", n=n, fields=("distribution", "transforms"),
+                              low=0):
             values[c.kind, c.seed, r["distribution"], c.trained, r["transforms"]] = r["l2"]
+        check(c.measure)
     return values
 
 
@@ -103,7 +113,7 @@ def invariance_markdown(table, claims):
         head = [plots.E3_COLUMNS[d] + (" (paper)" if ref else "") for d in dists]
         out += [f"| {plots.E3_KINDS[kind]} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(dists)]
         for row, label in E3_ROWS.items():
-            cells = [f"{rows[row][d]['mean']:.3f} ± {rows[row][d]['ci']:.3f}" +
+            cells = [pm(rows[row][d]["mean"], rows[row][d]["ci"]) +
                      (f" ({E3_REFERENCE[row][d]:.2f})" if ref else "") for d in dists]
             out.append(f"| {label} | " + " | ".join(cells) + " |")
         out += ["| Same is the lowest | " + " | ".join("yes" if claims[kind][d] else "NO" for d in dists) + " |", ""]
@@ -162,8 +172,9 @@ def e4_results(scale, root="runs"):
     for c in cells:
         path = Path(c.run.out) / c.run.result
         if path.exists():
-            key = "l2" if c.run.result == "invariance.json" else "test_acc"
-            value = read_records(path, key, n=1)[0][key]
+            key, high = ("l2", math.inf) if c.run.result == "invariance.json" else ("test_acc", 1)
+            value = read_records(path, key, n=1, low=0, high=high)[0][key]
+            runner.check_result(c.run)
             found.setdefault((c.placement, c.pretrain, c.column), []).append((c.seed, value))
     if not found:
         raise ValueError(f"no E4 results under {root}/{scale}/e4: run `make table-irrelevant SCALE={scale}` "
@@ -185,7 +196,7 @@ def e4_results(scale, root="runs"):
 
 
 def _entry(r):
-    return "-" if r is None else f"{r['mean']:.2f} ± {r['ci']:.2f}"
+    return "-" if r is None else pm(r["mean"], r["ci"], 2)
 
 
 def table_irrelevant(scale, out, root="runs"):
@@ -324,6 +335,8 @@ def paper_check(root="runs", out="figures/paper_check.md", scale="paper"):
     """figures/paper_check.md and .json: the paper-scale headline numbers beside the paper's, the
     objects they were made with, the time the sweep took and the GPU it ran on."""
     rows = claims.check_rows(scale, root)
+    if not any(math.isfinite(ours) for _, ours, _, _ in rows):
+        raise ValueError(f"no paper-check results under {root}/{scale}: run `make paper-check` first")
     sweep_path = Path(root, scale, "paper-check.sweep.json")
     sweep = json.loads(sweep_path.read_text()) if sweep_path.exists() else {}
     e1_args = Path(experiments.paper_check(scale, root)[1].e1[0].pretrain, "args.json")
@@ -368,28 +381,36 @@ def get_args_parser():
         "(default: %(default)s)")
     sub.choices["report"].add_argument(
         "--out", default=None, help="the folder to write, replaced whole (default: results/SCALE)")
+    sub.choices["paper-check"].add_argument(
+        "--out", default="figures/paper_check.md", help="Markdown to write, .json beside it (default: %(default)s)")
     return p
 
 
+def tabulate(args):
+    folder = {"figures": "figures", "report": getattr(args, "out", None) or f"results/{args.scale}"}
+    out = Path(args.out) if args.table not in folder else Path(folder[args.table]) / "REPORT.md"
+    runfolder.check_out(out.parent)  # a file, or a folder not writable: refused before any work
+    if args.table == "table-invariance":
+        table_invariance(args.scale, args.out, args.root, args.cifar_dir)
+        print(f"wrote {out.with_suffix('.md')}, .tex, .json and {out.with_name('invariance_heatmap.png')} (+ .pdf)")
+    elif args.table == "table-irrelevant":
+        table_irrelevant(args.scale, args.out, args.root)
+        print(f"wrote {out.with_suffix('.md')}, .tex and .json")
+    elif args.table == "figures":
+        done = figures(args.scale, "figures", args.root, args.cifar_dir)
+        broken = [target for target, (_, e) in done.items() if isinstance(e, BrokenResult)]
+        if broken:
+            raise ValueError(f"broken results for {', '.join(broken)} (each named above); the others are re-plotted")
+    elif args.table == "paper-check":
+        paper_check(args.root, args.out, args.scale)
+        print(f"wrote {out} and .json")
+    else:
+        out = report(args.scale, args.out, args.root, args.cifar_dir)
+        print(f"wrote {out}/REPORT.md and the figures, tables and JSON it shows")
+
+
 def main(args):
-    try:
-        if args.table == "table-invariance":
-            table_invariance(args.scale, args.out, args.root, args.cifar_dir)
-            out = Path(args.out)
-            print(f"wrote {out.with_suffix('.md')}, .tex, .json and {out.with_name('invariance_heatmap.png')} (+ .pdf)")
-        elif args.table == "table-irrelevant":
-            table_irrelevant(args.scale, args.out, args.root)
-            print(f"wrote {Path(args.out).with_suffix('.md')}, .tex and .json")
-        elif args.table == "figures":
-            figures(args.scale, "figures", args.root, args.cifar_dir)
-        elif args.table == "paper-check":
-            paper_check(args.root, scale=args.scale)
-            print("wrote figures/paper_check.md and .json")
-        else:
-            out = report(args.scale, args.out, args.root, args.cifar_dir)
-            print(f"wrote {out}/REPORT.md and the figures, tables and JSON it shows")
-    except ValueError as e:
-        sys.exit(f"tables.py: error: {e}")
+    cli.run_main("tables.py", tabulate, args)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,17 @@
 The train, val and test splits are generated once onto the device as uint8 and batches are
 indexed from them (no DataLoader). Adam lr 1e-3, no weight decay and no schedule, except where
 the architecture's recipe (models.MODELS) says otherwise: the ViT's weight decay 5e-5, 5 warm-up
-epochs, then cosine decay to 1e-5. The last epoch's weights
-are kept; nothing is selected on validation or test accuracy. The run folder (runfolder.py)
-gets args.json, metrics.jsonl (a line per epoch), checkpoint.pt (the unwrapped weights and the
-arguments that rebuild the model) and results.json (train, val and held-out test accuracy, and
-the settings). A run whose loss stops being finite is stopped with one line and writes neither a
+epochs, then cosine decay to 1e-5. The last epoch's weights are kept; nothing is selected on
+validation or test accuracy. The run folder (runfolder.py) gets args.json, metrics.jsonl (a line
+per epoch), checkpoint.pt (the unwrapped weights and the arguments that rebuild the model) and
+results.json (train, val and held-out test accuracy, and the settings). A run that diverges (a
+loss or a weight not finite or exploding) is stopped with one line and writes neither a
 checkpoint nor results.
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import contextlib
 import json
 import math
@@ -25,12 +29,21 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-import cli
 import data
 import models
 import runfolder
 
 WARMUP_EPOCHS, MIN_LR = 5, 1e-5  # the warm-up and cosine schedule of the ViT's recipe
+# Past these a run has diverged, even while its numbers stay finite: a mean cross-entropy of 100
+# gives the right class a probability of e^-100 (a network that is learning starts near ln(classes)
+# and goes down), and no weight of a healthy network grows to a million
+LOSS_LIMIT, WEIGHT_LIMIT = 100.0, 1e6
+
+
+def diverged(module):
+    """The name of module's first weight past WEIGHT_LIMIT or not finite, or None."""
+    return next((k for k, v in module.named_parameters()
+                 if not (v.isfinite().all() and v.abs().max() <= WEIGHT_LIMIT)), None)
 
 
 def seed_everything(seed, deterministic=False):
@@ -85,9 +98,10 @@ def batches(n, batch_size, generator, device):
 class Trainer:
     """Cross-entropy training of net on uint8 images held on the device, batch by batch: forward
     (bf16 autocast on CUDA), backward, the optimizer's step, then the scheduler's. The loss, the
-    correct predictions and the first step whose loss is not finite are kept on the device, so an
-    epoch waits for the GPU only when the progress bar reads them (every 25 steps): a diverged run
-    stops there with its epoch and step.
+    correct predictions and the first step whose loss is not finite or past LOSS_LIMIT are kept on
+    the device, so an epoch waits for the GPU only when the progress bar reads them (every 25
+    steps): a diverged run stops there with its epoch and step, and at the end of an epoch whose
+    weights grew past WEIGHT_LIMIT.
 
     cuda_graph: the step on a full batch is captured once as a CUDA graph and replayed
     (PyTorch's whole-network capture: the optimizer must be capturable, and a scheduled lr a
@@ -116,12 +130,16 @@ class Trainer:
         self.loss_sum += loss.detach() * len(idx)
         self.correct += (logits.argmax(1) == self.labels[idx]).sum()
         self.steps += 1
-        self.first_bad.copy_(torch.where(torch.isfinite(loss) | (self.first_bad > 0), self.first_bad, self.steps))
+        sound = torch.isfinite(loss) & (loss.detach() <= LOSS_LIMIT)
+        self.first_bad.copy_(torch.where(sound | (self.first_bad > 0), self.first_bad, self.steps))
 
-    def _check(self, desc):
+    def _check(self, desc, weights=False):
         if step := int(self.first_bad):
-            raise ValueError(f"{desc}, step {step}: the loss is not finite: training diverged (a lower --lr?); "
-                             "no results are written")
+            raise ValueError(f"{desc}, step {step}: the loss is not finite or above {LOSS_LIMIT:g}: training "
+                             "diverged (a lower --lr?); no results are written")
+        if weights and (name := diverged(self.net)):
+            raise ValueError(f"{desc}: the weight {name} is not finite or above {WEIGHT_LIMIT:g}: training diverged "
+                             "(a lower --lr?); no results are written")
 
     def epoch(self, generator, desc=""):
         """One pass over the images in a fresh order; returns (mean loss, running accuracy, seconds)."""
@@ -144,7 +162,7 @@ class Trainer:
                 self._check(desc)
                 bar.set_postfix(loss=f"{self.loss_sum.item() / seen:.3f}",
                                 img_s=f"{seen / (time.time() - start):.0f}")
-        self._check(desc)
+        self._check(desc, weights=True)
         return self.loss_sum.item() / seen, self.correct.item() / seen, time.time() - start
 
 
@@ -208,15 +226,23 @@ def load_checkpoint(path, device="cpu"):
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: its arguments do not rebuild a model ({type(e).__name__}: "
                          f"{cli.one_line(e)})") from None
+    weights = ckpt["model"]
+    if not isinstance(weights, dict):
+        raise ValueError(f"{path} is not a train.py checkpoint: its 'model' is not a state_dict")
+    missing, unexpected = model.state_dict().keys() - weights.keys(), weights.keys() - model.state_dict().keys()
+    if missing or unexpected:  # strict: never fall back to random weights
+        what = ", ".join([f"no {k}" for k in sorted(missing)[:2]] +
+                         [f"an unexpected {k}" for k in sorted(unexpected)[:2]])
+        raise ValueError(f"{path} does not match a {args['arch']} of width {args.get('width', 1.0)}: it has {what} "
+                         f"({len(missing)} missing, {len(unexpected)} unexpected)")
     try:
-        model.load_state_dict(ckpt["model"])  # strict: never fall back to random weights
-    except (RuntimeError, TypeError, AttributeError) as e:
-        reason = str(e).strip().splitlines()[0]
+        model.load_state_dict(weights)
+    except (RuntimeError, TypeError, AttributeError) as e:  # a shape: "size mismatch for body.conv1.weight: ..."
+        reason = next((line.strip() for line in str(e).splitlines()[1:] if line.strip()), cli.one_line(e))
         raise ValueError(f"{path} does not match a {args['arch']}: {reason}") from None
-    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not v.isfinite().all()]
-    if bad:
-        raise ValueError(f"{path} holds weights that are not finite ({bad[0]}, {len(bad)} tensors in all): "
-                         "its training diverged")
+    if name := diverged(model):
+        raise ValueError(f"{path} holds a weight that is not finite or above {WEIGHT_LIMIT:g} ({name}): its "
+                         "training diverged")
     return model.to(device), args
 
 
@@ -285,7 +311,7 @@ def _train(args, out, ds, device):
     # train_acc is the last epoch's running accuracy: another pass over the training set would
     # cost a quarter of a one-epoch run
     results = {"train_acc": history[-1]["train_acc"], "val_acc": history[-1]["val_acc"],
-               "test_acc": evaluate(net, *splits["test"], args.batch_size, amp),
+               "test_acc": evaluate(net, *splits["test"], args.batch_size, amp), "script": "train.py",
                "settings": runfolder.settings(args)}
     runfolder.write_json(out / "results.json", results)
     print(f"test accuracy {100 * results['test_acc']:.2f}%  ({out / 'results.json'}; {time.time() - start:.1f} s)")

@@ -15,6 +15,10 @@ a run with that set alone. results.json: {"mode", "records": [{"transforms", "tr
 "test_acc"}, ...], "settings"}, held-out test accuracy of the last epoch; the settings include the
 checkpoint's SHA-256, so a probe of a checkpoint trained again since is not done (runfolder.py).
 """
+import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
+
+cli.quiet_start(__name__)
+
 import copy
 from pathlib import Path
 
@@ -22,7 +26,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import cli
 import data
 import models
 import runfolder
@@ -85,8 +88,9 @@ def probe(backbone, train_set, test_set, num_classes, *, epochs, batch_size, lr,
         raise ValueError("the backbone's features are not finite: the probe would fit NaN")
     head = fit_head(make_head(train_f.shape[1], num_classes, hidden), train_f, train_set[1], epochs=epochs,
                     batch_size=batch_size, lr=lr, seed=seed)
-    if not all(p.isfinite().all() for p in head.parameters()):
-        raise ValueError("the probe diverged: its head's weights are not finite (a lower --lr?)")
+    if name := train.diverged(head):
+        raise ValueError(f"the probe diverged: its head's weight {name} is not finite or above "
+                         f"{train.WEIGHT_LIMIT:g} (a lower --lr?)")
     after = backbone.state_dict()
     assert not backbone.training, "the backbone must stay in eval mode (frozen BatchNorm statistics)"
     assert all(torch.equal(before[k], after[k]) for k in before), "the probe changed the backbone"

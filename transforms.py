@@ -375,15 +375,21 @@ for _name, _t in REGISTRY.items():
 
 
 def parse_transforms(names):
-    """A list (or comma-separated string) of transformation or category names -> names."""
+    """A list (or comma-separated string) of transformation or category names -> names, each at
+    most once (a transformation twice in a chain is not the paper's), none for nothing."""
     if isinstance(names, str):
-        names = [n for n in names.split(",") if n.strip() not in ("", "none")]
+        names = [] if names.strip() == "none" else names.split(",")
     out = []
     for n in (n.strip() for n in names):
+        if not n:
+            raise ValueError(f"an empty transformation name in {','.join(names)!r} (two commas, or one at an end?)")
         if n not in REGISTRY and n not in CATEGORIES:
             raise ValueError(f"unknown transformation {n!r}; valid names: "
                              f"{', '.join(TRANSFORMS)}; categories: {', '.join(CATEGORIES)}")
-        out += CATEGORIES.get(n, [n])
+        for name in CATEGORIES.get(n, [n]):
+            if name in out:
+                raise ValueError(f"the transformation {name!r} is listed twice in {','.join(names)!r}")
+            out.append(name)
     return out
 
 

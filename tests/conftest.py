@@ -1,7 +1,9 @@
 """Fixtures shared by the tests: the command line, tiny CIFAR folders, a tiny checkpoint, a run of
 seconds, a refusal check, and fabricated result files of the experiments. Everything is written under
 pytest's temporary folders."""
+import importlib
 import json
+import os
 import pickle
 import signal
 import subprocess
@@ -10,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import cifar
 import data
 import experiments
+import runfolder
 import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,18 +84,34 @@ def write(folder, name, obj):
     (Path(folder) / name).write_text(json.dumps(obj))
 
 
+def planned(runs):
+    """{folder: the settings its planned run would store}: a fabricated result says it was made by
+    the plan's command, as plots.py and tables.py check before they draw it."""
+    def settings(run):
+        parser = importlib.import_module(run.script).get_args_parser()
+        return runfolder.settings(parser.parse_args(run.argv))
+    return {r.out: settings(r) for r in runs}
+
+
+@pytest.fixture
+def planned_settings():
+    return planned
+
+
 @pytest.fixture
 def fake_e1():
     def make(root, scale="small", same=0.9, different=0.6, at=None):
         """results.json for every E1 point: same transfers at `same`, different at `different`,
         +0.01 per seed for same and +0.005 for different; at = {value: (same, different)}
         overrides values; pretraining accuracy 0.8."""
-        for p in experiments.e1(scale, str(root))[1]:
+        runs, points = experiments.e1(scale, str(root))
+        settings = planned(runs)
+        for p in points:
             acc = dict(same=same, different=different)
             acc.update(zip(("same", "different"), (at or {}).get(p.value, (same, different))))
             value = acc[p.kind] + (0.01 if p.kind == "same" else 0.005) * p.seed
-            write(p.probe, "results.json", {"records": [{"test_acc": value}]})
-            write(p.pretrain, "results.json", {"test_acc": 0.8})
+            write(p.probe, "results.json", {"records": [{"test_acc": value}], "settings": settings[p.probe]})
+            write(p.pretrain, "results.json", {"test_acc": 0.8, "settings": settings[p.pretrain]})
     return make
 
 
@@ -134,12 +154,15 @@ def fake_e2():
     def make(root, drop=None):
         """results.json for every E2 model: probe accuracy 0.95 on j <= k, then 0.1 less per unseen
         transformation; seed 1 is 0.02 higher. drop = (arch, k): that model's j=8 equals its j=k."""
-        for p in experiments.e2("small", str(root))[1]:
+        runs, points = experiments.e2("small", str(root))
+        settings = planned(runs)
+        for p in points:
             accs = [0.95 - 0.1 * max(0, j - p.k) + 0.02 * p.seed for j in range(1, 9)]
             if (p.arch, p.k) == drop:
                 accs[7] = accs[p.k - 1]
-            write(p.pretrain, "results.json", {"test_acc": 0.9})
-            write(p.probe, "results.json", {"records": [{"transforms": [], "test_acc": a} for a in accs]})
+            write(p.pretrain, "results.json", {"test_acc": 0.9, "settings": settings[p.pretrain]})
+            write(p.probe, "results.json", {"records": [{"transforms": [], "test_acc": a} for a in accs],
+                                            "settings": settings[p.probe]})
     return make
 
 
@@ -149,7 +172,9 @@ def fake_e3():
         """invariance.json for every E3 model: trained on t and measured on t 0.1 (+0.01 per seed),
         except 0.6 on random data; the model trained on o measured on t != o 0.4 + 0.001 x the
         index of o; the model trained without transformation 0.5."""
-        for m in experiments.e3("small", str(root), cifar_dir)[1]:
+        runs, models = experiments.e3("small", str(root), cifar_dir)
+        settings = planned(runs)
+        for m in models:
             records = []
             for dist in ["train", "objects", "random", *cifar.found(cifar_dir)]:
                 for t in data.TRANSFORMS:
@@ -160,5 +185,33 @@ def fake_e3():
                     else:
                         x = 0.4 + 0.001 * data.TRANSFORMS.index(m.trained)
                     records.append(dict(distribution=dist, transforms=t, l2=x, cosine=x / 2))
-            write(m.measure, "invariance.json", {"records": records})
+            write(m.measure, "invariance.json", {"records": records, "settings": settings[m.measure]})
     return make
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A folder this process cannot write in, even as root (chattr +i), or skip."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.access(folder, os.W_OK):
+        subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("no way to make a folder read-only here")
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+        folder.chmod(0o755)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """torch on one thread for a module of per-sample work (its users: autouse it)."""
+    # per-sample work on 32 x 32 images: torch's threads only contend (36 ms against 0.3 ms per blur
+    # on a busy 2-core machine)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -45,23 +45,6 @@ def test_train_refuses_bad_arguments(tmp_path, tiny_train, refused, extra, says)
     assert line.startswith("train.py: error:") and says in line
 
 
-@pytest.fixture
-def read_only(tmp_path):
-    """A folder this process cannot write in, even as root (chattr +i), or skip."""
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    folder.chmod(0o555)
-    if os.access(folder, os.W_OK):
-        subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
-    try:
-        if os.access(folder, os.W_OK):
-            pytest.skip("no way to make a folder read-only here")
-        yield folder
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
-        folder.chmod(0o755)
-
-
 @pytest.mark.parametrize("where", ["file", "under a file", "read-only"])
 def test_an_out_that_cannot_be_a_run_folder(tmp_path, tiny_train, tiny_checkpoint, refused, request, where):
     (tmp_path / "file").write_text("mine")

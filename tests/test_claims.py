@@ -11,7 +11,8 @@ import experiments
 
 
 def test_mean_ci_and_paired():
-    assert claims.mean_ci([0.5]) == (0.5, 0.0)
+    mean, ci = claims.mean_ci([0.5])  # one seed: no interval, never a half-width of 0
+    assert mean == 0.5 and math.isnan(ci) and claims.pm(mean, ci) == "0.500 ± n/a"
     mean, ci = claims.mean_ci([0.4, 0.6])
     assert mean == pytest.approx(0.5) and ci == pytest.approx(12.71 * 0.1414 / 1.4142, rel=1e-3)
     assert all(math.isnan(x) for x in claims.mean_ci([]))

@@ -96,13 +96,16 @@ def test_e1_ft_fine_tunes_e1s_pretrainings(scale):
     assert len(points) == seeds * 2 * 2 * (4 + 5 + 5)
 
 
-def test_fig2_finetune_from_result_files(tmp_path):
+def test_fig2_finetune_from_result_files(tmp_path, planned_settings):
     """Same 0.9 vs different 0.75 with 200 target samples, 0.95 vs 0.93 with 2,000: the gap
     shrinks."""
-    for p in experiments.e1_ft("small", str(tmp_path))[1]:
+    runs, points = experiments.e1_ft("small", str(tmp_path))
+    settings = planned_settings(runs)
+    for p in points:
         acc = {200: (0.9, 0.75), 2000: (0.95, 0.93)}[p.target][p.kind != "same"] + 0.01 * p.seed
         Path(p.run).mkdir(parents=True, exist_ok=True)
-        Path(p.run, "results.json").write_text(json.dumps({"records": [{"test_acc": acc}]}))
+        Path(p.run, "results.json").write_text(json.dumps({"records": [{"test_acc": acc}],
+                                                           "settings": settings[p.run]}))
     out = tmp_path / "fig" / "fig2_finetune.png"
     table = plots.fig2_finetune("small", out, tmp_path)
     assert out.exists() and json.loads(out.with_suffix(".json").read_text())["records"]["200"]

@@ -18,6 +18,7 @@ import sources
 import transforms as tr
 
 S = 32
+pytestmark = pytest.mark.usefixtures("one_thread")  # per-sample work: torch's threads only contend
 CPU = torch.device("cpu")
 
 
@@ -30,16 +31,6 @@ def backgrounds():
     """The 32 x 32 backgrounds: uint8 (N, 3, S, S) and the same as PIL RGB images."""
     pool = sources.background_pool("procedural", S, CPU)
     return pool, [Image.fromarray(b.numpy()) for b in pool.permute(0, 2, 3, 1).contiguous()]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # per-sample work on 32 x 32 images: torch's threads only contend (36 ms against 0.3 ms per blur
-    # on a busy 2-core machine)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

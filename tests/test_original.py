@@ -9,16 +9,7 @@ from PIL import Image
 import original
 
 S = 32
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # per-sample work on 32 x 32 images: torch's threads only contend (36 ms against 0.3 ms per blur
-    # on a busy 2-core machine)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # per-sample work: torch's threads only contend
 
 
 def rgba(arr):

@@ -28,19 +28,7 @@ def test_without_a_gpu_it_says_so_in_one_line(tmp_path, cli):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.fixture
-def tiny_scale(monkeypatch):
-    """A scale 'tiny' for E1, E2 and E3: one seed, narrow nets, a few dozen images."""
-    tiny = dict(seeds=1, width=0.0625, image_budget=64, batch_size=16, train_samples=64, val_samples=8,
-                test_samples=16, probe_samples=32, probe_test_samples=16, probe_epochs=2, invariance_samples=8)
-    for plan in ("E1", "E2", "E3"):
-        monkeypatch.setitem(getattr(experiments, plan), "tiny", tiny)
-    monkeypatch.setitem(experiments.E1_CIFAR, "tiny", {})
-    for factor in experiments.FACTORS.values():
-        monkeypatch.setitem(factor.values, "tiny", list(factor.values["small"])[:2])
-
-
-def test_tiny_end_to_end_on_a_cpu(tmp_path, tiny_scale):
+def test_tiny_end_to_end_on_a_cpu(tmp_path):
     args = experiments.get_args_parser().parse_args(["paper-check", "--scale", "tiny", "--root", str(tmp_path),
                                                      "--allow-cpu", "--jobs", "1", "--device", "cpu"])
     experiments.main(args)

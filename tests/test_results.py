@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import planned
 
 import claims
 import experiments
@@ -20,11 +21,13 @@ def write(path, obj):
 def fake_e1(root, probe_acc=None):
     """E1's architecture points of seed 0: pretraining 0.9, transfer 0.8 same and 0.6 different;
     probe_acc: the transfer accuracy of the first point instead."""
-    points = [p for p in experiments.e1("small", str(root))[1] if p.factor == "architecture" and p.seed == 0]
+    runs, points = experiments.e1("small", str(root))
+    points, settings = [p for p in points if p.factor == "architecture" and p.seed == 0], planned(runs)
     for i, p in enumerate(points):
         acc = probe_acc if i == 0 and probe_acc is not None else (0.8 if p.kind == "same" else 0.6)
-        write(Path(p.pretrain) / "results.json", {"test_acc": 0.9})
-        write(Path(p.probe) / "results.json", {"records": [{"transforms": [], "test_acc": acc}]})
+        write(Path(p.pretrain) / "results.json", {"test_acc": 0.9, "settings": settings[p.pretrain]})
+        write(Path(p.probe) / "results.json", {"records": [{"transforms": [], "test_acc": acc}],
+                                               "settings": settings[p.probe]})
     return points
 
 

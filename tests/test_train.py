@@ -51,7 +51,8 @@ def test_run_folder(pretrained, capsys):
     stored = json.loads((out / "args.json").read_text())
     assert stored["arch"] == "vgg11" and stored["threads"] == torch.get_num_threads()
     results = json.loads((out / "results.json").read_text())
-    assert set(results) == {"train_acc", "val_acc", "test_acc", "settings"} and results["settings"]["arch"] == "vgg11"
+    assert set(results) == {"train_acc", "val_acc", "test_acc", "script", "settings"}
+    assert results["script"] == "train.py" and results["settings"]["arch"] == "vgg11"
     assert results["test_acc"] == metrics["test_acc"]
     ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
     assert not any(k.startswith("_orig_mod.") for k in ckpt["model"])
