@@ -30,6 +30,7 @@ import data
 import models
 import original
 import runfolder
+import runner
 import sources
 import train
 import transfer
@@ -156,6 +157,12 @@ def bench_train(archs, device, batch_size, steps, compile_mode, probe_epochs):
     return records
 
 
+def measured(device):
+    """Where and with what a benchmark ran, for its JSON: a number without its machine means little."""
+    return dict(device=runner.device_name(device), torch=torch.__version__, threads=torch.get_num_threads(),
+                git_revision=runfolder.git_revision(), finished=time.strftime("%Y-%m-%d %H:%M %Z"))
+
+
 def get_args_parser():
     p = cli.Parser(prog="bench.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="bench", required=True)
@@ -206,7 +213,8 @@ def main(args):
         records = bench_train(archs, torch.device(args.device), args.batch_size, steps, args.compile_mode,
                               args.probe_epochs)
         if args.json:
-            runfolder.write_json(args.json, records)
+            runfolder.write_json(args.json, dict(measured(args.device), batch_size=args.batch_size, steps=steps,
+                                                 rows=records))
         return
     cuda = args.device == "cuda"
     n = args.n if args.n is not None else 200_000 if cuda else 20_000
@@ -217,7 +225,8 @@ def main(args):
           f"ours n={n} batch {batch_size or 'default'} best of {args.repeats}, baseline n={args.baseline_n}")
     records = bench_data(torch.device(args.device), n, args.baseline_n, batch_size, args.repeats)
     if args.json:
-        runfolder.write_json(args.json, records)
+        runfolder.write_json(args.json, dict(measured(args.device), n=n, baseline_n=args.baseline_n,
+                                             baseline="one process, one thread", rows=records))
         print(f"wrote {args.json}")
 
 

@@ -208,7 +208,7 @@ def check(args):
         sweep_path, bench_path = out / "paper_check_sweep.json", out / "bench_train.json"
         if not sweep_path.exists():
             raise ValueError(f"no {sweep_path}: the estimate needs the paper-check step first")
-        bench = json.loads(bench_path.read_text()) if bench_path.exists() else []
+        bench = json.loads(bench_path.read_text())["rows"] if bench_path.exists() else []
         e = estimate(args.scale, str(root), json.loads(sweep_path.read_text()), bench)
         runfolder.write_json(out / "estimate.json", e)
         runfolder.write_text(out / "estimate.md", estimate_markdown(e))
