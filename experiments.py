@@ -277,7 +277,7 @@ def e3(scale, root="runs", cifar_dir=None, seeds=None):
     """E3's runs at a scale and the models they make."""
     s, cifars = E3[scale], cifar.found(cifar_dir)
     folder = f"{root}/{scale}/e3"
-    runs, models = [], []
+    runs, nets = [], []
     for seed in seeds or range(s["seeds"]):
         target, other = class_split(seed)
         for kind, data_args in E3_KINDS.items():
@@ -292,8 +292,8 @@ def e3(scale, root="runs", cifar_dir=None, seeds=None):
                     *(["--data-dir", str(cifar_dir)] if cifars else []), "--samples", str(s["invariance_samples"]),
                     "--seed", str(seed), "--out", inv], needs=pre, result="invariance.json",
                     cost=len(ALL_TRANSFORMS) * (3 + len(cifars)) * s["invariance_samples"]))
-                models.append(E3Model(kind, trained, seed, pre, inv))
-    return runs, models
+                nets.append(E3Model(kind, trained, seed, pre, inv))
+    return runs, nets
 
 
 # ----------------------------------------------------------------------------------------

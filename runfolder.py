@@ -55,17 +55,18 @@ NUMBERS = {"results.json": ("test_acc", 0, 1), "invariance.json": ("l2", 0, math
 DIGESTS = ("checkpoint_sha256", "objects_digest", "backgrounds_digest", "data_dir_digest")
 
 
-def settings(args):
+def settings(args, digests=True):
     """What a run's results depend on: every flag but the RUNTIME ones, plus digests of what it
-    reads (the checkpoint's SHA-256; an SI-Score or CIFAR folder's file names, sizes and times), so
-    that a run whose inputs changed since is not done; as they read back from a result file."""
+    reads (the checkpoint's SHA-256; an SI-Score or CIFAR folder's file names and sizes), so that a
+    run whose inputs changed since is not done; as they read back from a result file. digests=False
+    leaves them out and reads no file."""
     s = {k: v for k, v in vars(args).items() if k not in RUNTIME}
-    if s.get("checkpoint"):
+    if digests and s.get("checkpoint"):
         s["checkpoint_sha256"] = file_digest(s["checkpoint"])
     for key in ("objects", "backgrounds"):
-        if s.get(key) not in (None, "procedural", "random"):
+        if digests and s.get(key) not in (None, "procedural", "random"):
             s[f"{key}_digest"] = folder_digest(s[key])
-    if s.get("dataset", "t2d") != "t2d" and s.get("data_dir"):
+    if digests and s.get("dataset", "t2d") != "t2d" and s.get("data_dir"):
         s["data_dir_digest"] = folder_digest(s["data_dir"])
     return json.loads(json.dumps(s))
 
@@ -94,7 +95,7 @@ def default_name(args, readable):
     folders, equal settings written differently the same one. The digests are left out, so that a
     probe of a checkpoint trained again lands in the same folder and is refused there, not made
     beside the old one."""
-    s = {k: v for k, v in comparable(settings(args)).items() if k not in DIGESTS}
+    s = comparable(settings(args, digests=False))
     return f"{readable}-{hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()[:8]}"
 
 
@@ -158,9 +159,8 @@ def changes(stored, args, parser, digests=True):
     """The settings that differ between a stored run and the one asked for: [(key, was, now)]. A
     setting the stored run lacks counts as the parser's default: adding a flag keeps the runs made
     before it done as long as the flag is left at its default."""
-    asked, default = settings(args), defaults(parser)
-    if not digests:  # a check of the sizes and flags only: no checkpoint is read
-        asked = {k: v for k, v in asked.items() if k not in DIGESTS}
+    asked, default = settings(args, digests), defaults(parser)
+    if not digests:  # a check of the sizes and flags only: no checkpoint or data folder is read
         stored = {k: v for k, v in stored.items() if k not in DIGESTS}
     stored = {**{k: default[k] for k in asked.keys() - stored.keys() if k in default}, **stored}
     was, now = (comparable({k: d.get(k, "(missing)") for k in asked.keys() | stored.keys()}) for d in (stored, asked))

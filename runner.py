@@ -194,7 +194,8 @@ def run(runs, jobs="auto", device="auto", name="runs", record=None):
         print(f"refused: {out}: {why}", file=sys.stderr)
     if not todo:
         print(f"{name}: all {len(runs) - len(failed)} runs are done")
-        write_record(record, name, start, device, jobs, runs, 0, failed)
+        if record and not Path(record).exists():  # else it says how these runs were made: keep it
+            write_record(record, name, start, device, jobs, runs, 0, failed)
         return list(failed)
     devices = worker_devices(jobs, device)[:total]
     threads = max(1, cores() // len(devices)) if devices[0] == "cpu" else 1

@@ -1,6 +1,7 @@
 """runner.py: a run made in a worker gives the bytes of the same command run alone; done runs are
 skipped; a failed run, or a killed worker, fails that run only; Ctrl-C stops the sweep with one
 line and the same command resumes."""
+import json
 import os
 import shutil
 import signal
@@ -45,11 +46,14 @@ def test_a_worker_gives_the_bytes_of_a_fresh_process(tmp_path):
 
 
 def test_done_runs_are_skipped(tmp_path, capsys):
-    runs = tiny_plan(tmp_path)
-    assert runner.run(runs, jobs=2, device="cpu") == []
+    runs, record = tiny_plan(tmp_path / "runs"), tmp_path / "fig.sweep.json"
+    assert runner.run(runs, jobs=2, device="cpu", record=record) == []
+    made = json.loads(record.read_text())
+    assert made["made"] == made["runs"] == 3 and set(made["run_seconds"]) == {r.out for r in runs}
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.json")}
-    assert runner.run(runs, jobs=2, device="cpu") == []
+    assert runner.run(runs, jobs=2, device="cpu", record=record) == []
     assert "all 3 runs are done" in capsys.readouterr().out
+    # nothing touched, the record of the sweep that made the runs kept (a sweep that made none says nothing new)
     assert stamps == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.json")}
 
 
