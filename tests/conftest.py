@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import cifar
-import data
 import experiments
+import paper
 import runfolder
 import train
 
@@ -177,13 +177,13 @@ def fake_e3():
         for m in models:
             records = []
             for dist in ["train", "objects", "random", *cifar.found(cifar_dir)]:
-                for t in data.TRANSFORMS:
+                for t in paper.ALL_TRANSFORMS:
                     if m.trained == "none":
                         x = 0.5
                     elif m.trained == t:
                         x = 0.6 if dist == "random" else 0.1 + 0.01 * m.seed
                     else:
-                        x = 0.4 + 0.001 * data.TRANSFORMS.index(m.trained)
+                        x = 0.4 + 0.001 * paper.ALL_TRANSFORMS.index(m.trained)
                     records.append(dict(distribution=dist, transforms=t, l2=x, cosine=x / 2))
             write(m.measure, "invariance.json", {"records": records, "settings": settings[m.measure]})
     return make

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-import data
 import experiments
+import paper
 import tables
 from cli import parse_classes
 
@@ -22,12 +22,12 @@ def test_e3_plan_trains_every_transformation_on_both_kinds(scale):
     assert all(r.script == "invariance" and r.result == "invariance.json" and f"{r.needs}/checkpoint.pt" in r.argv
                for r in measure)
     assert {(m.kind, m.trained) for m in models} == {(k, t) for k in ("objects", "random")
-                                                     for t in ["none", *data.TRANSFORMS]}
+                                                     for t in ["none", *paper.ALL_TRANSFORMS]}
     random_runs = [r for r in pretrain if "/random-" in r.out]
     assert all(r.argv[r.argv.index("--objects") + 1] == "random" for r in random_runs)
     m = measure[0].argv
     assert m[m.index("--distributions") + 1] == "train,objects,random"
-    assert m[m.index("--transforms") + 1:m.index("--transforms") + 19] == data.TRANSFORMS  # each on its own
+    assert m[m.index("--transforms") + 1:m.index("--transforms") + 19] == paper.ALL_TRANSFORMS  # each on its own
     # the measurement's objects are the 30 the pretraining did not see
     p = pretrain[0].argv
     seen, measured = (set(parse_classes(a[a.index("--classes") + 1])) for a in (p, m))
