@@ -90,5 +90,5 @@ bench: install  ## results/bench_data_cpu.json: the generator's speed against th
 bench-train: install  ## pretraining, feature-extraction and probe speed (use a GPU: DEVICE=cuda)
 	$(PYTHON) bench.py train --arch all --device $(or $(DEVICE),cpu)
 
-clean:  ## remove figures and results (keeps .venv)
+clean:  ## remove figures/ and runs/ (keeps .venv and results/)
 	rm -rf figures runs

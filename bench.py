@@ -12,8 +12,9 @@ always runs on the CPU. `train` times pretraining steps of train.Trainer as
 train.py runs them (bf16 autocast, channels_last and fused Adam on CUDA) against a plain fp32
 eager loop over the same model, replayed as a CUDA graph (CUDA only) and, optionally,
 torch.compile'd, plus the feature-extraction rate and
-the time of a 200-epoch linear probe on 50,000 cached 512-d features. The README has the
-numbers measured on a 2-core CPU and on one H100.
+the time of a 200-epoch linear probe on 50,000 cached 512-d features. `make bench` keeps the data
+numbers of a 2-core CPU in results/bench_data_cpu.json, `make gpu-check` the training numbers of
+a GPU in results/gpu/bench_train.json.
 """
 import cli  # first, and light: then a Ctrl-C while torch loads is one line, not a traceback
 
