@@ -32,7 +32,7 @@ test: install  ## lint and run the tests (a few minutes on a laptop CPU)
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m pytest -q tests
 
-smoke: install  ## the whole chain on tiny sizes on the CPU (about a minute): pretrain, probe, invariance
+smoke: install  ## the whole chain on tiny sizes on the CPU (under a minute): pretrain, probe, invariance
 	$(PYTHON) train.py --arch vgg11 --transforms rotate --classes 0-2 --train-samples 600 --val-samples 150 --test-samples 300 --epochs 3 --batch-size 32 --device cpu --force --out runs/smoke/pretrain
 	$(PYTHON) transfer.py --checkpoint runs/smoke/pretrain/checkpoint.pt --transforms rotate --classes 3-5 --train-samples 600 --test-samples 300 --epochs 30 --device cpu --force --out runs/smoke/probe
 	$(PYTHON) invariance.py --checkpoint runs/smoke/pretrain/checkpoint.pt --transforms rotate --classes 3-5 --samples 300 --device cpu --force --out runs/smoke/invariance
