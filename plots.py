@@ -53,18 +53,27 @@ def _overrides(s, key, fmt):
 
 def caption(scale, s):
     """What a scale reduces, for figure captions; s: an experiment's settings at that scale."""
+    seeds = f"{s['seeds']} seed{'s' * (s['seeds'] != 1)}"
     if scale == "paper":
-        return f"paper scale: {s['seeds']} seeds"
-    text = (f"{scale} scale: {s['seeds']} seeds, networks {s['width']:g} x as wide{_overrides(s, 'width', 'g')}, "
+        return f"paper scale: {seeds}"
+    text = (f"{scale} scale: {seeds}, networks {s['width']:g} x as wide{_overrides(s, 'width', 'g')}, "
             f"{s['train_samples']:,} pretraining samples, {s['image_budget']:,} images per pretraining"
             f"{_overrides(s, 'image_budget', ',')} at batch {s['batch_size']}")
     if "classes" in s:
         text += f", {s['classes']} classes"
     if "probe_samples" in s:
         text += f", probes on {s['probe_samples']:,} samples"
+    if "finetune_samples" in s:
+        text += f", fine-tuned on {' and '.join(f'{n:,}' for n in s['finetune_samples'])} target samples"
     if "invariance_samples" in s:
         text += f", invariance on {s['invariance_samples']:,} pairs"
     return text
+
+
+def finetune_settings(scale):
+    """E1-FT's settings for its caption: E1's pretrainings, fine-tuned instead of probed."""
+    s = {k: v for k, v in experiments.E1[scale].items() if k != "probe_samples"}
+    return {**s, "finetune_samples": experiments.E1_FT[scale]["target_values"]}
 
 
 def fig1(out, obj=0, samples=8, seed=0, objects="procedural", backgrounds="procedural"):
@@ -193,7 +202,7 @@ def fig2_finetune(scale, out, root="runs", seeds=None):
     (accuracies, the paired gap); writes its JSON and prints its claims tables."""
     results = claims.ft_results(scale, root, seeds)
     fig = e1_grid({f"{n:,} target samples": found for n, found in results.items()}, experiments.FT_FACTORS,
-                  f"Full fine-tuning ({caption(scale, experiments.E1[scale])})", "fine-tuned test accuracy",
+                  f"Full fine-tuning ({caption(scale, finetune_settings(scale))})", "fine-tuned test accuracy",
                   ("transfer",))
     save_figure(fig, out, pdf=True)
     write_json(Path(out).with_suffix(".json"), finite({"records": results}))

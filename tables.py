@@ -277,12 +277,13 @@ def sweeps(scale, root="runs"):
     return records, "\n".join(lines)
 
 
-REPORT = [  # target, title, images, the experiment whose settings its caption states
+REPORT = [  # target, title, images, the settings its caption states (a function of the scale)
     ("fig1", "Figure 1: the Transforms-2D dataset", ["fig1.png"], None),
-    ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"], "E1"),
+    ("fig2", "Figure 2: invariance versus other factors (E1)", ["fig2.png"], experiments.E1.get),
     ("fig3", "Figure 3: the invariance gap against each factor's span (E1)", ["fig3.png"], None),
-    ("fig2-finetune", "Full fine-tuning of E1's models (E1-FT, the appendix)", ["fig2_finetune.png"], "E1"),
-    ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"], "E2"),
+    ("fig2-finetune", "Full fine-tuning of E1's models (E1-FT, the appendix)", ["fig2_finetune.png"],
+     plots.finetune_settings),
+    ("fig4", "Figure 4: nested transformation sets (E2)", ["fig4.png"], experiments.E2.get),
     ("table-invariance", "How transferable is invariance (E3)", ["invariance_heatmap.png"], None),  # its text says
     ("table-irrelevant", "Invariance can hurt: irrelevant features (E4)", [], None),
 ]
@@ -303,15 +304,15 @@ def report(scale, out=None, root="runs", cifar_dir=None):
               f"Every figure, table and claims check of the results under `{root}/{scale}`, written by `make report "
               f"SCALE={scale}` at git revision {(git_revision() or 'unknown')[:12]}; each section says what its "
               "scale reduces (PROTOCOL.md sections 5 and 6).", "", "## The sweeps that made them", "", sweep_table, ""]
-        for target, title, images, experiment in REPORT:
+        for target, title, images, settings in REPORT:
             text, missing = done[target]
             md += [f"## {title}", ""]
             if missing:
                 md += [f"{'Broken results' if isinstance(missing, BrokenResult) else 'Not run'}: {missing}", ""]
                 continue
             md += [f"![{target}]({image})" for image in images] + ([""] if images else [])
-            if experiment:
-                caption = plots.caption(scale, getattr(experiments, experiment)[scale])
+            if settings:
+                caption = plots.caption(scale, settings(scale))
                 md += [f"{caption[0].upper()}{caption[1:]}.", ""]
             if text:
                 md += [text.rstrip("\n"), ""]

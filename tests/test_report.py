@@ -24,3 +24,9 @@ def test_report_has_what_is_present_and_names_what_is_not(tmp_path, monkeypatch,
     assert "Same is the lowest" in sections["How transferable is invariance (E3)"]
     assert sections["Figure 2: invariance versus other factors (E1)"].count("Not run: no E1 results") == 1
     assert "Not run: no E4 results" in sections["Invariance can hurt: irrelevant features (E4)"]
+
+
+def test_the_finetuning_caption_says_fine_tuned_not_probed():
+    text = plots.caption("small", plots.finetune_settings("small"))  # the appendix: 200 and 2,000 samples
+    assert text.endswith("fine-tuned on 200 and 2,000 target samples") and "probes" not in text
+    assert plots.caption("tiny", plots.finetune_settings("tiny")).startswith("tiny scale: 1 seed,")
