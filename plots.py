@@ -38,11 +38,13 @@ def _to_hwc(img):
 
 
 def save_figure(fig, out, pdf=False):
-    """Write fig as out (PNG), plus a PDF twin if asked."""
+    """Write fig as out (PNG), plus a PDF twin if asked; without a creation date, so that the same
+    results give the same bytes (results/ is under version control)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for path in [out] + ([out.with_suffix(".pdf")] if pdf else []):
-        fig.savefig(path, format=path.suffix[1:], bbox_inches="tight", dpi=150)
+        fig.savefig(path, format=path.suffix[1:], bbox_inches="tight", dpi=150,
+                    metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
     plt.close(fig)
 
 

@@ -30,3 +30,13 @@ def test_the_finetuning_caption_says_fine_tuned_not_probed():
     text = plots.caption("small", plots.finetune_settings("small"))  # the appendix: 200 and 2,000 samples
     assert text.endswith("fine-tuned on 200 and 2,000 target samples") and "probes" not in text
     assert plots.caption("tiny", plots.finetune_settings("tiny")).startswith("tiny scale: 1 seed,")
+
+
+def test_a_pdf_carries_no_creation_date(tmp_path):
+    # results/ is under version control: the same results must give the same bytes on every report
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    plots.save_figure(fig, tmp_path / "f.png", pdf=True)
+    assert b"CreationDate" not in (tmp_path / "f.pdf").read_bytes()
